@@ -1,0 +1,213 @@
+"""The ``accord`` command line: each command is one library call plus its printing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from accord.api import DEFAULT_MODELS, forecast_all
+from accord.errors import AccordError
+from accord.scenario.resolve import DEFAULT_SCENARIO, builtin_scenarios, load_scenario
+from accord.scenario.schema import Scenario
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="accord",
+    help="Model multi-party negotiations and forecast where they land.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+ScenarioArg = Annotated[
+    str,
+    typer.Argument(
+        help="A built-in scenario name (see `accord scenarios`), a scenario YAML file, a KTAB CSV "
+        "or a decide-exchange-model file.",
+        show_default=True,
+    ),
+]
+
+
+class ExportFormat(str, Enum):
+    yaml = "yaml"
+    ktab_csv = "ktab-csv"
+    decide_csv = "decide-csv"
+
+
+def _write(path: Path, text: str, force: bool) -> None:
+    """Write ``text`` to ``path`` without ever clobbering an existing file unless forced."""
+    if path.exists() and not force:
+        raise AccordError(f"{path}: already exists; choose another name or pass --force")
+    if path.is_dir():
+        raise AccordError(f"{path}: is a directory")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise AccordError(f"{path}: cannot write ({exc.strerror})") from None
+
+
+def _fmt(x: float) -> str:
+    return "—" if x != x else f"{x:.1f}"
+
+
+@app.command()
+def forecast(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", "-m", help="Model to run (repeatable). Default: mean, median, nash."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
+) -> None:
+    """Forecast where the negotiation lands, per issue and model."""
+    s = load_scenario(scenario)
+    results = forecast_all(s, model or DEFAULT_MODELS)
+    if as_json:
+        payload: dict[str, Any] = {
+            "scenario": s.id,
+            "forecasts": {m: f.outcome_by_issue() for m, f in results.items()},
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    table = Table(title=f"{s.name} — forecast", title_justify="left", show_lines=True)
+    table.add_column("issue")
+    table.add_column("status quo", justify="right")
+    for m in results:
+        table.add_column(m)
+    for k, issue in enumerate(s.issues):
+        sq = "—" if issue.status_quo is None else _fmt(issue.status_quo.value)
+        cells = []
+        for f in results.values():
+            value = float(f.outcome[k])
+            label = issue.nearest_anchor(value)
+            cells.append(f"[bold]{_fmt(value)}[/bold]" + (f"\n[dim]{label}[/dim]" if label else ""))
+        table.add_row(issue.name, sq, *cells)
+    out.print(table)
+    for m, f in results.items():
+        if f.diagnostics.get("disagreement_point") == "worst_case":
+            out.print(f"[dim]{m}: no status quo in this scenario, so the disagreement point is "
+                      "each actor's worst outcome.[/dim]")
+        if f.diagnostics.get("agreement") is False:
+            out.print(f"[dim]{m}: no outcome makes every actor better off than the status quo; "
+                      "the forecast is the status quo.[/dim]")
+
+
+@app.command()
+def validate(
+    file: Annotated[str, typer.Argument(help="Scenario file (YAML, KTAB CSV or decide) or name.")],
+) -> None:
+    """Check a scenario file: print "ok" or its errors (exit 1)."""
+    load_scenario(file)
+    out.print("ok")
+
+
+@app.command(name="import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="A KTAB CSV or decide-exchange-model file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Scenario YAML to write.")],
+    force: Annotated[bool, typer.Option(help="Overwrite OUTPUT if it exists.")] = False,
+) -> None:
+    """Convert a KTAB CSV or decide file into an accord scenario YAML."""
+    from accord.scenario.convert import format_scenario
+
+    _write(output, format_scenario(load_scenario(file), "yaml"), force)
+    err.print(f"wrote {output}")
+
+
+@app.command()
+def export(
+    scenario: ScenarioArg,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ExportFormat.yaml,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite OUTPUT if it exists.")] = False,
+) -> None:
+    """Write a scenario as YAML, KTAB CSV or decide CSV."""
+    from accord.scenario.convert import format_scenario
+
+    text = format_scenario(load_scenario(scenario), fmt.value)  # type: ignore[arg-type]
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        _write(output, text, force)
+        err.print(f"wrote {output}")
+
+
+@app.command()
+def scenarios() -> None:
+    """List the built-in scenarios."""
+    table = Table(title="built-in scenarios", title_justify="left")
+    for col in ("name", "title", "actors", "issues", "levers"):
+        table.add_column(col)
+    for name in builtin_scenarios():
+        s = load_scenario(name)
+        table.add_row(name, s.name, str(len(s.actors)), str(len(s.issues)), str(len(s.levers)))
+    out.print(table)
+
+
+@app.command()
+def models() -> None:
+    """List the forecasting models."""
+    from accord.models import available_models, get_model
+
+    table = Table(title="models", title_justify="left")
+    table.add_column("name")
+    table.add_column("what it computes")
+    for name in available_models():
+        table.add_row(name, get_model(name).summary)
+    out.print(table)
+
+
+def _show(s: Scenario) -> Table:
+    table = Table(
+        title=f"{s.name} — position / salience (capability)", title_justify="left",
+        show_lines=False,
+    )
+    table.add_column("actor")
+    table.add_column("capability", justify="right")
+    for issue in s.issues:
+        table.add_column(issue.id, justify="right")
+    for actor in s.actors:
+        cells = [
+            "absent"
+            if issue.id in actor.absent_from
+            else f"{actor.positions[issue.id].value:.0f} / {actor.saliences[issue.id].value:.0f}"
+            for issue in s.issues
+        ]
+        table.add_row(actor.name, f"{actor.capability.value:g}", *cells)
+    sq = ["—" if i.status_quo is None else f"{i.status_quo.value:.0f}" for i in s.issues]
+    table.add_row("[italic]status quo[/italic]", "", *sq)
+    return table
+
+
+@app.command()
+def show(scenario: ScenarioArg = DEFAULT_SCENARIO) -> None:
+    """Print the actors × issues table of a scenario."""
+    out.print(_show(load_scenario(scenario)))
+
+
+def main() -> None:
+    """Entry point: run the app; print accord errors as one message, no traceback, exit 1."""
+    try:
+        app()
+    except AccordError as exc:
+        err.print(f"[bold red]error:[/bold red] {exc}", markup=True, soft_wrap=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""The model registry: every forecasting model by name, used alike from Python, YAML and CLI."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from accord.errors import AccordError, UnknownNameError
+from accord.models.forecast import Forecast
+from accord.scenario.arrays import ScenarioArrays, to_arrays
+from accord.scenario.schema import Scenario
+
+__all__ = ["ModelFn", "ModelSpec", "available_models", "get_model", "register", "run_model"]
+
+ModelFn = Callable[..., Forecast]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered model: its name, one-line summary, function and parameter defaults."""
+
+    name: str
+    summary: str
+    fn: ModelFn
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        sig = inspect.signature(self.fn)
+        return {
+            name: p.default
+            for name, p in list(sig.parameters.items())[1:]
+            if p.default is not inspect.Parameter.empty
+        }
+
+    def __call__(self, data: Scenario | ScenarioArrays, **params: Any) -> Forecast:
+        unknown = sorted(set(params) - set(self.defaults))
+        if unknown:
+            allowed = ", ".join(self.defaults) or "none"
+            raise AccordError(
+                f"model '{self.name}' has no parameter {', '.join(map(repr, unknown))} "
+                f"(its parameters: {allowed})"
+            )
+        arrays = to_arrays(data) if isinstance(data, Scenario) else data
+        return self.fn(arrays, **params)
+
+
+_MODELS: dict[str, ModelSpec] = {}
+
+
+def register(name: str, summary: str) -> Callable[[ModelFn], ModelFn]:
+    """Class the decorated function ``fn(arrays, **params) -> Forecast`` as model ``name``."""
+
+    def deco(fn: ModelFn) -> ModelFn:
+        if name in _MODELS:
+            raise ValueError(f"model '{name}' is registered twice")
+        _MODELS[name] = ModelSpec(name, summary, fn)
+        return fn
+
+    return deco
+
+
+def _load_builtin() -> None:
+    import accord.models.compromise  # noqa: F401  (registers mean, median, nash)
+
+
+def available_models() -> tuple[str, ...]:
+    """Names of the registered models, in registration order."""
+    _load_builtin()
+    return tuple(_MODELS)
+
+
+def get_model(name: str) -> ModelSpec:
+    """The model registered as ``name``; :class:`UnknownNameError` lists the known ones."""
+    _load_builtin()
+    try:
+        return _MODELS[name]
+    except KeyError:
+        raise UnknownNameError(
+            f"unknown model '{name}'; available models: {', '.join(_MODELS)}"
+        ) from None
+
+
+def run_model(name: str, data: Scenario | ScenarioArrays, **params: Any) -> Forecast:
+    """Run model ``name`` on a scenario (or its arrays) with ``params``."""
+    return get_model(name)(data, **params)
