@@ -47,6 +47,8 @@ class Problem:
         where = file or "<scenario>"
         if self.line is not None:
             where = f"{where}:{self.line}"
+        if not self.path:
+            return f"{where}: {self.message}"
         return f"{where}: {format_path(self.path)}: {self.message}"
 
 

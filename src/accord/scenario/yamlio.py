@@ -9,7 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from accord.errors import AccordError, Problem, ScenarioError
-from accord.scenario.locate import line_map
+from accord.scenario.locate import LineMap, line_map
 from accord.scenario.schema import Scenario, _number
 
 __all__ = ["dump_scenario", "load_scenario_file", "load_scenario_text", "problems_from_pydantic"]
@@ -49,24 +49,35 @@ def problems_from_pydantic(exc: ValidationError) -> list[Problem]:
     return problems
 
 
-def load_scenario_text(text: str, file: str = "<string>") -> Scenario:
-    """Parse and validate a scenario from YAML text; raise :class:`ScenarioError` if invalid."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
+def _yaml_problem(exc: yaml.YAMLError) -> Problem:
+    if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        what = exc.problem or str(exc)
-        raise ScenarioError([Problem((), f"not valid YAML: {what}", line)], file) from None
+        return Problem((), f"not valid YAML: {exc.problem or exc}", line)
+    return Problem((), f"not valid YAML: {exc}")
+
+
+def _parse(text: str, file: str) -> tuple[Any, LineMap]:
+    """The plain data of a YAML text and the line of every node in it."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text) if root is not None else None
     except yaml.YAMLError as exc:
-        raise ScenarioError([Problem((), f"not valid YAML: {exc}")], file) from None
+        raise ScenarioError([_yaml_problem(exc)], file) from None
     if root is None:
-        raise ScenarioError([Problem((), "the file is empty; a scenario needs id, name, "
-                                         "issues and actors", 1)], file)
+        raise ScenarioError(
+            [Problem((), "the file is empty; a scenario needs id, name, issues and actors", 1)],
+            file,
+        )
     lines, duplicates = line_map(root)
     if duplicates:
         raise ScenarioError(duplicates, file)
-    data = yaml.safe_load(text)
+    return data, lines
+
+
+def load_scenario_text(text: str, file: str = "<string>") -> Scenario:
+    """Parse and validate a scenario from YAML text; raise :class:`ScenarioError` if invalid."""
+    data, lines = _parse(text, file)
     if not isinstance(data, dict):
         kind = type(data).__name__
         raise ScenarioError(
