@@ -1,0 +1,135 @@
+"""The command line: each command on built-in scenarios, user files and bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from accord import load_scenario
+from accord.cli import main
+
+from .conftest import EXAMPLE, REFERENCE, need
+
+
+def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["accord", *args])
+    monkeypatch.setenv("COLUMNS", "200")
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_forecast_defaults_to_korea(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = run(capsys, monkeypatch, "forecast")
+    assert code == 0
+    s = load_scenario("korea-2020")
+    assert s.name in out
+    for issue in s.issues:
+        assert issue.name in out
+    for model in ("mean", "median", "nash"):
+        assert model in out
+
+
+def test_forecast_json_is_only_json(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = run(capsys, monkeypatch, "forecast", "--json")
+    assert code == 0
+    data = json.loads(out)
+    s = load_scenario("korea-2020")
+    assert data["scenario"] == "korea-2020"
+    assert list(data["forecasts"]) == ["mean", "median", "nash"]
+    assert list(data["forecasts"]["nash"]) == list(s.issue_ids)
+
+
+def test_forecast_ktab_csv_mean_is_the_weighted_mean(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    path = need(REFERENCE / "ktab-smp" / "dummyData_3Dim.csv")
+    code, out, _ = run(capsys, monkeypatch, "forecast", str(path), "--model", "mean", "--json")
+    assert code == 0
+    got = json.loads(out)["forecasts"]["mean"]
+    rows = [r for r in csv.reader(path.read_text().splitlines())][2:]
+    rows = [r for r in rows if r and r[0].strip()]
+    for k, value in enumerate(got.values()):
+        num = sum(float(r[2]) * float(r[4 + 2 * k]) * float(r[3 + 2 * k]) for r in rows)
+        den = sum(float(r[2]) * float(r[4 + 2 * k]) for r in rows)
+        assert value == pytest.approx(num / den, rel=1e-12)
+
+
+def test_forecast_decide_file(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    path = need(REFERENCE / "exchange" / "copenhagen.csv")
+    code, out, _ = run(capsys, monkeypatch, "forecast", str(path), "-m", "mean", "--json")
+    assert code == 0
+    # the reference README gives the starting compromise point of Newtreaty
+    assert json.loads(out)["forecasts"]["mean"]["Newtreaty"] == pytest.approx(61.5763, abs=5e-5)
+
+
+def test_unknown_model_and_scenario(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _, err = run(capsys, monkeypatch, "forecast", "--model", "oracle")
+    assert code == 1 and "unknown model 'oracle'" in err and "Traceback" not in err
+    code, _, err = run(capsys, monkeypatch, "forecast", "no-such-scenario")
+    assert code == 1 and "not a built-in scenario" in err
+
+
+def test_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = run(capsys, monkeypatch, "validate", str(EXAMPLE))
+    assert code == 0 and out.strip() == "ok"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(EXAMPLE.read_text().replace("tariffs: 30,", "tariffs: 140,"))
+    code, out, err = run(capsys, monkeypatch, "validate", str(bad))
+    assert code == 1
+    assert "bad.yaml:" in err and "actors[1].positions.tariffs: 140 is outside 0–100" in err
+    assert "Traceback" not in err and out == ""
+
+
+def test_import_export_round_trip_and_no_clobbering(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    src = need(REFERENCE / "ktab-smp" / "SOE-Pol-Comp.csv")
+    out_yaml = tmp_path / "soe.yaml"
+    assert run(capsys, monkeypatch, "import", str(src), "-o", str(out_yaml))[0] == 0
+    assert load_scenario(out_yaml) == load_scenario(src)
+    before = out_yaml.read_text()
+    code, _, err = run(capsys, monkeypatch, "import", str(src), "-o", str(out_yaml))
+    assert code == 1 and "already exists" in err and out_yaml.read_text() == before
+    out_csv = tmp_path / "soe.csv"
+    assert run(capsys, monkeypatch, "export", str(out_yaml), "--format", "ktab-csv", "-o", str(out_csv))[0] == 0
+    assert load_scenario(out_csv) == load_scenario(src)
+    out_decide = tmp_path / "trade.txt"
+    assert run(capsys, monkeypatch, "export", "example-trade", "-f", "decide-csv", "-o", str(out_decide))[0] == 0
+    again = load_scenario(out_decide)
+    assert again.actor_ids == load_scenario("example-trade").actor_ids
+    code, out, _ = run(capsys, monkeypatch, "export", "example-trade")
+    assert code == 0 and out.startswith("id: example-trade")
+
+
+def test_export_bad_format(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _, err = run(capsys, monkeypatch, "export", "example-trade", "--format", "pdf")
+    assert code == 2 and "pdf" in err
+
+
+def test_scenarios_show_models(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = run(capsys, monkeypatch, "scenarios")
+    assert code == 0 and "korea-2020" in out and "korea-2018" in out
+    code, out, _ = run(capsys, monkeypatch, "show", "example-trade")
+    assert code == 0 and "Northland" in out and "90 / 80" in out
+    code, out, _ = run(capsys, monkeypatch, "models")
+    assert code == 0 and "nash" in out
+
+
+def test_the_installed_command_is_fast_and_clean(tmp_path: Path) -> None:
+    start = time.perf_counter()
+    done = subprocess.run(["accord", "forecast"], capture_output=True, text=True, timeout=60)
+    elapsed = time.perf_counter() - start
+    assert done.returncode == 0, done.stderr
+    assert elapsed < 10  # generous for loaded CI machines; the benchmark reports the real number
+    bad = tmp_path / "empty.yaml"
+    bad.write_text("")
+    done = subprocess.run(["accord", "validate", str(bad)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "empty.yaml:1: the file is empty" in done.stderr
+    assert "Traceback" not in done.stderr
