@@ -35,7 +35,7 @@ def test_character_edits(data: st.DataObject) -> None:
     for _ in range(data.draw(st.integers(1, 4))):
         i = data.draw(st.integers(0, len(text)))
         kind = data.draw(st.sampled_from(["delete", "insert", "replace"]))
-        char = data.draw(st.sampled_from(list("-:{}[],'\"#&*!|>%@` \n\t0123456789.eE") + ["nan", ".inf", "~"]))
+        char = data.draw(st.sampled_from([*list("-:{}[],'\"#&*!|>%@` \n\t0123456789.eE"), "nan", ".inf", "~"]))
         if kind == "delete":
             text = text[:i] + text[i + 1 :]
         elif kind == "insert":

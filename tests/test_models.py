@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from accord import AccordError, UnknownNameError, forecast, get_model, load_scenario, run_model, to_arrays
+from accord import (
+    AccordError,
+    UnknownNameError,
+    forecast,
+    get_model,
+    load_scenario,
+    run_model,
+    to_arrays,
+)
 from accord.models.compromise import weighted_mean, weighted_median
 from accord.models.utility import utility
 

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from accord import AccordError, ScenarioError, builtin_scenarios, dump_scenario, load_scenario
 from accord.scenario import Param, load_scenario_file, load_scenario_text
@@ -42,7 +43,7 @@ def test_variant_via_model_copy_keeps_the_original() -> None:
     s = load_scenario_text(GOOD)
     variant = s.model_copy(update={"name": "renamed"})
     assert variant.name == "renamed" and s.name != "renamed"
-    with pytest.raises(Exception):  # frozen
+    with pytest.raises(ValidationError, match="frozen"):
         s.name = "x"  # type: ignore[misc]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,7 +39,7 @@ ScenarioArg = Annotated[
 ]
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     yaml = "yaml"
     ktab_csv = "ktab-csv"
     decide_csv = "decide-csv"
@@ -66,7 +66,9 @@ def forecast(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     model: Annotated[
         list[str] | None,
-        typer.Option("--model", "-m", help="Model to run (repeatable). Default: mean, median, nash."),
+        typer.Option(
+            "--model", "-m", help="Model to run (repeatable). Default: mean, median, nash."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
@@ -139,7 +141,7 @@ def export(
     """Write a scenario as YAML, KTAB CSV or decide CSV."""
     from accord.scenario.convert import format_scenario
 
-    text = format_scenario(load_scenario(scenario), fmt.value)  # type: ignore[arg-type]
+    text = format_scenario(load_scenario(scenario), fmt.value)
     if output is None:
         sys.stdout.write(text)
     else:

@@ -66,7 +66,9 @@ class ScenarioError(AccordError):
             return lines[0]
         return f"{len(lines)} problems:\n" + "\n".join(f"  {line}" for line in lines)
 
-    def located(self, file: str, lines: dict[tuple[PathPart, ...], int] | None = None) -> ScenarioError:
+    def located(
+        self, file: str, lines: dict[tuple[PathPart, ...], int] | None = None
+    ) -> ScenarioError:
         """The same problems, attributed to ``file`` and (where known) its line numbers."""
         from accord.scenario.locate import locate
 

@@ -22,7 +22,10 @@ FloatArray = NDArray[np.float64]
 def normalized_salience(salience: FloatArray) -> FloatArray:
     """Saliences scaled to sum to 1 per actor (last axis = issues); zero rows stay zero."""
     total = salience.sum(axis=-1, keepdims=True)
-    return np.divide(salience, total, out=np.zeros_like(salience), where=total > 0)
+    result: FloatArray = np.divide(
+        salience, total, out=np.zeros_like(salience), where=total > 0
+    )
+    return result
 
 
 def utility(position: FloatArray, salience: FloatArray, outcome: FloatArray) -> FloatArray:

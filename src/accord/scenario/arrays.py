@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -15,7 +16,10 @@ FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 
-def _frozen(a: NDArray[np.generic]) -> NDArray[np.generic]:
+_T = TypeVar("_T", bound=np.generic)
+
+
+def _frozen(a: NDArray[_T]) -> NDArray[_T]:
     a.setflags(write=False)
     return a
 

@@ -62,12 +62,14 @@ from pydantic import ValidationError
 
 from accord.errors import AccordError, PathPart, Problem, ScenarioError
 from accord.scenario.schema import ID_PATTERN, Scenario, slug
+from accord.scenario.yamlio import problems_from_pydantic
 
 __all__ = [
     "IMPORT_NOTE",
     "MAX_ACTORS",
     "MAX_CAPABILITY",
     "MIN_ACTORS",
+    "build_scenario",
     "format_ktab_csv",
     "make_id",
     "parse_ktab_csv",
@@ -91,7 +93,7 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _VALID_ID = re.compile(ID_PATTERN)
 
 
-# --- helpers shared with the decide reader ---------------------------------------------------
+# --- helpers shared with the decide reader (public so that decide.py can import them) ----------
 
 
 def split_lines(text: str) -> list[str]:
@@ -143,13 +145,6 @@ def read_text_file(path: str | Path, kind: str) -> tuple[str, str]:
         ) from None
 
 
-def problems_from_validation(exc: ValidationError) -> list[Problem]:
-    """pydantic's errors as accord problems (imported lazily to avoid an import cycle)."""
-    from accord.scenario.yamlio import problems_from_pydantic
-
-    return problems_from_pydantic(exc)
-
-
 def build_scenario(
     data: dict[str, Any], file: str, lines: dict[tuple[PathPart, ...], int]
 ) -> Scenario:
@@ -157,7 +152,7 @@ def build_scenario(
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(problems_from_validation(exc)).located(file, lines) from None
+        raise ScenarioError(problems_from_pydantic(exc)).located(file, lines) from None
     except ScenarioError as exc:
         raise exc.located(file, lines) from None
 

@@ -94,12 +94,15 @@ class Param(_Frozen):
     def _check_range(self) -> Param:
         if (self.low is None) != (self.high is None):
             raise ValueError("give both low and high, or neither")
-        if self.low is not None and self.high is not None:
-            if not self.low <= self.value <= self.high:
-                raise ValueError(
-                    f"value {_fmt(self.value)} must lie within low {_fmt(self.low)} and "
-                    f"high {_fmt(self.high)}"
-                )
+        if (
+            self.low is not None
+            and self.high is not None
+            and not self.low <= self.value <= self.high
+        ):
+            raise ValueError(
+                f"value {_fmt(self.value)} must lie within low {_fmt(self.low)} and "
+                f"high {_fmt(self.high)}"
+            )
         return self
 
     @property
@@ -409,14 +412,14 @@ def _reference_problems(s: Scenario) -> Iterator[Problem]:
                         "issue under absent_from",
                     )
 
-    for k, issue in enumerate(s.issues):
+    for n, issue in enumerate(s.issues):
         weight = 0.0
         for actor in s.actors:
             if issue.id in actor.saliences:
                 weight += actor.capability.value * actor.saliences[issue.id].value
         if weight <= 0.0:
             yield Problem(
-                ("issues", k),
+                ("issues", n),
                 f"no actor has both capability and salience above 0 on issue '{issue.id}'",
             )
 
