@@ -54,9 +54,9 @@ def paragraphs(source_file: str) -> list[str]:
 @pytest.mark.parametrize("name", KOREAS)
 def test_actors_issues_levers(name: str) -> None:
     s = load_scenario(name)
-    assert ACTORS <= set(s.actor_ids)
+    assert set(s.actor_ids) >= ACTORS
     assert list(s.issue_ids)[: len(ISSUES)] == ISSUES
-    assert LEVERS <= {lv.id for lv in s.levers}
+    assert {lv.id for lv in s.levers} >= LEVERS
     for issue in s.issues:
         assert {0, 50, 100} <= set(issue.anchors), issue.id
     assert {src.id for src in s.sources} >= {"wang-2018", "wu-2017", "cato-2020", "cui-zhang-2020"}

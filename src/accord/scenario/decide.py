@@ -75,27 +75,25 @@ from pathlib import Path
 from typing import Any
 
 from accord.errors import AccordError, PathPart, Problem, ScenarioError
-from accord.scenario.ktab import (
+from accord.scenario.schema import ID_PATTERN, Actor, Issue, Scenario, slug
+from accord.scenario.textio import (
+    NOT_FINITE,
+    NUMBER,
     build_scenario,
-    make_id,
     read_text_file,
     split_lines,
     unique_id,
 )
-from accord.scenario.schema import ID_PATTERN, Actor, Issue, Scenario
 
 __all__ = ["format_decide", "is_decide_text", "parse_decide", "read_decide"]
 
 _CTX = Context(prec=60, rounding=ROUND_HALF_EVEN)
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 _VALID_ID = re.compile(ID_PATTERN)
 _TAG_START = re.compile(r"[ \t]*(?:'#[APMDO/]'|#[APMDO/](?=$|[ \t;,]))")
 _DELIMITERS = "\t;,"
 _ZERO = Decimal(0)
 _HUNDRED = Decimal(100)
 _MAX_EXPONENT = 300
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -225,11 +223,11 @@ class _Reader:
         if not s:
             self.add(path, f"the {field} is empty; expected a number", rec.line)
             return None
-        if _NOT_FINITE.fullmatch(s):
+        if NOT_FINITE.fullmatch(s):
             self.add(path, f"'{s}' is not allowed; give a finite number for the {field}",
                      rec.line)
             return None
-        if not _NUMBER.fullmatch(s):
+        if not NUMBER.fullmatch(s):
             shown = s if len(s) <= 40 else s[:37] + "..."
             self.add(path, f"'{shown}' is not a number; expected the {field}", rec.line)
             return None
@@ -283,7 +281,7 @@ def _records(lines: Sequence[str], delim: str, reader: _Reader) -> list[_Record]
 
 
 def _plain_id(key: str) -> str:
-    return key if len(key) <= 80 and _VALID_ID.match(key) else make_id(key)
+    return key if len(key) <= 80 and _VALID_ID.match(key) else slug(key)
 
 
 def _to_internal(raw: Decimal, lower: Decimal, upper: Decimal) -> float:
@@ -517,7 +515,7 @@ def parse_decide(text: str, file: str = "<string>") -> Scenario:
     stem = "" if not file or file.startswith("<") else Path(file).stem
     source = f" ({Path(file).name})" if stem else ""
     data: dict[str, Any] = {
-        "id": make_id(stem) if stem else "decide-import",
+        "id": slug(stem) if stem else "decide-import",
         "name": stem or "decide-exchange-model data",
         "description": f"Imported from decide-exchange-model data{source}.",
         "issues": issue_data,
@@ -568,7 +566,7 @@ def _plain_number(x: float) -> Decimal:
 
 
 def _quote(text: str) -> str:
-    flat = " ".join(_LINE_BREAK.split(text))
+    flat = " ".join(split_lines(text))
     return "'" + flat.replace("'", "''") + "'"
 
 

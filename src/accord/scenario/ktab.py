@@ -58,25 +58,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from accord.errors import AccordError, PathPart, Problem, ScenarioError
 from accord.scenario.schema import ID_PATTERN, Scenario, slug
-from accord.scenario.yamlio import problems_from_pydantic
+from accord.scenario.textio import (
+    NOT_FINITE,
+    NUMBER,
+    build_scenario,
+    read_text_file,
+    split_lines,
+    unique_id,
+)
 
 __all__ = [
     "IMPORT_NOTE",
     "MAX_ACTORS",
     "MAX_CAPABILITY",
     "MIN_ACTORS",
-    "build_scenario",
     "format_ktab_csv",
-    "make_id",
     "parse_ktab_csv",
     "read_ktab_csv",
-    "read_text_file",
-    "split_lines",
-    "unique_id",
 ]
 
 MIN_ACTORS = 3
@@ -84,77 +84,9 @@ MAX_ACTORS = 250
 MAX_CAPABILITY = 1e8
 IMPORT_NOTE = "Imported from KTAB SMP CSV"
 _SUM_TOLERANCE = 1e-9
-_ID_MAX = 80
 
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _INTEGER = re.compile(r"[+-]?\d+")
-_NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _VALID_ID = re.compile(ID_PATTERN)
-
-
-# --- helpers shared with the decide reader (public so that decide.py can import them) ----------
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines of ``text`` split at LF, CRLF or CR only (never at other Unicode line breaks)."""
-    return _LINE_BREAK.split(text.removeprefix("\ufeff"))
-
-
-def make_id(text: str) -> str:
-    """A valid accord id made from free text (a slug, at most 80 characters)."""
-    out = slug(text).lstrip("_.-")[:_ID_MAX]
-    return out if out and _VALID_ID.match(out) else "x"
-
-
-def unique_id(base: str, used: set[str]) -> str:
-    """``base``, or ``base-2``, ``base-3``, ... if taken; the result is added to ``used``."""
-    candidate = base
-    k = 2
-    while candidate in used:
-        suffix = f"-{k}"
-        candidate = base[: _ID_MAX - len(suffix)] + suffix
-        k += 1
-    used.add(candidate)
-    return candidate
-
-
-def read_text_file(path: str | Path, kind: str) -> tuple[str, str]:
-    """The text of ``path`` (UTF-8, else Windows-1252) and its name; accord errors if unreadable."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise AccordError(f"{p}: file not found") from None
-    except IsADirectoryError:
-        raise AccordError(f"{p}: is a directory, not a {kind}") from None
-    except OSError as exc:
-        raise AccordError(f"{p}: cannot read ({exc.strerror})") from None
-    try:
-        return raw.decode("utf-8-sig"), str(p)
-    except UnicodeDecodeError as exc:
-        first_bad = exc.start
-    try:
-        return raw.decode("cp1252"), str(p)
-    except UnicodeDecodeError:
-        line = raw[:first_bad].count(b"\n") + 1
-        raise ScenarioError(
-            [Problem((), f"not a text file (neither UTF-8 nor Windows-1252); a {kind} is text",
-                     line)],
-            str(p),
-        ) from None
-
-
-def build_scenario(
-    data: dict[str, Any], file: str, lines: dict[tuple[PathPart, ...], int]
-) -> Scenario:
-    """Validate ``data`` as a scenario; errors are located in ``file`` via ``lines``."""
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(problems_from_pydantic(exc)).located(file, lines) from None
-    except ScenarioError as exc:
-        raise exc.located(file, lines) from None
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -244,10 +176,10 @@ class _Collector:
         if not s:
             self.add(path, f"empty cell; expected the {what} (a number)", line)
             return None
-        if _NOT_FINITE.fullmatch(s):
+        if NOT_FINITE.fullmatch(s):
             self.add(path, f"'{s}' is not allowed; give a finite number for the {what}", line)
             return None
-        if not _NUMBER.fullmatch(s):
+        if not NUMBER.fullmatch(s):
             shown = s if len(s) <= 40 else s[:37] + "..."
             self.add(path, f"'{shown}' is not a number; expected the {what}", line)
             return None
@@ -375,7 +307,7 @@ def parse_ktab_csv(text: str, file: str = "<string>") -> Scenario:
         raise ScenarioError(bag.problems, file)
 
     used_issue_ids: set[str] = set()
-    issue_ids = [unique_id(make_id(p), used_issue_ids) for p in pos_names]
+    issue_ids = [unique_id(slug(p), used_issue_ids) for p in pos_names]
     issues: list[dict[str, Any]] = []
     for iid, raw in zip(issue_ids, raw_labels, strict=True):
         issue: dict[str, Any] = {"id": iid, "name": raw.strip()}
@@ -397,7 +329,7 @@ def parse_ktab_csv(text: str, file: str = "<string>") -> Scenario:
         lines[("issues", k)] = labels_line
     for i, a in enumerate(actors):
         actor_data.append({
-            "id": unique_id(make_id(a.name), used_actor_ids),
+            "id": unique_id(slug(a.name), used_actor_ids),
             "name": a.name,
             "description": a.description,
             "capability": a.capability,
@@ -406,7 +338,7 @@ def parse_ktab_csv(text: str, file: str = "<string>") -> Scenario:
         })
         lines[("actors", i)] = a.line
     data: dict[str, Any] = {
-        "id": make_id(name),
+        "id": slug(name),
         "name": name,
         "description": f"{IMPORT_NOTE}: {description}" if description else f"{IMPORT_NOTE}.",
         "issues": issues,
@@ -468,7 +400,7 @@ def read_ktab_csv(path: str | Path) -> Scenario:
 
 
 def _cell(text: str) -> str:
-    flat = " ".join(_LINE_BREAK.split(text))
+    flat = " ".join(split_lines(text))
     if "," in flat or '"' in flat:
         return '"' + flat.replace('"', '""') + '"'
     return flat

@@ -26,6 +26,7 @@ from pydantic import (
 from accord.errors import PathPart, Problem, ScenarioError
 
 __all__ = [
+    "ID_MAX",
     "ID_PATTERN",
     "Actor",
     "Capability",
@@ -47,7 +48,8 @@ Distribution = Literal["triangular", "pert", "uniform"]
 Field_ = Literal["position", "salience", "capability", "status_quo"]
 Operation = Literal["set", "add", "scale"]
 
-Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=80)]
+ID_MAX = 80
+Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=ID_MAX)]
 
 
 class _Frozen(BaseModel):
@@ -451,6 +453,6 @@ _SLUG = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
 def slug(text: str) -> str:
-    """A valid id made from free text (used by importers)."""
-    out = _SLUG.sub("-", text.strip()).strip("-.")
+    """A valid id made from free text (used by importers): at most 80 characters, never empty."""
+    out = _SLUG.sub("-", text.strip()).lstrip("-._")[:ID_MAX].rstrip("-.")
     return out or "x"

@@ -6,47 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
-from accord.errors import AccordError, Problem, ScenarioError
+from accord.errors import Problem, ScenarioError
 from accord.scenario.locate import LineMap, line_map
 from accord.scenario.schema import Scenario, _number
+from accord.scenario.textio import build_scenario, read_text_file
 
-__all__ = ["dump_scenario", "load_scenario_file", "load_scenario_text", "problems_from_pydantic"]
-
-
-def _friendly(error: Any) -> str:
-    kind = error["type"]
-    loc = error["loc"]
-    if kind == "missing":
-        return "required field is missing"
-    if kind == "extra_forbidden":
-        return f"unknown key '{loc[-1]}'" if loc else "unknown key"
-    if kind == "finite_number":
-        return "NaN and infinity are not allowed; give a finite number"
-    msg = str(error["msg"])
-    for prefix in ("Value error, ", "Assertion failed, "):
-        if msg.startswith(prefix):
-            return msg[len(prefix) :]
-    shown = repr(error.get("input"))
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    return f"{msg[0].lower()}{msg[1:]} (got {shown})"
-
-
-def problems_from_pydantic(exc: ValidationError) -> list[Problem]:
-    """Turn pydantic's errors into accord problems (path + plain message)."""
-    errors = exc.errors()
-    paths = [tuple(p for p in err["loc"] if isinstance(p, int | str)) for err in errors]
-    problems = []
-    for err, path in zip(errors, paths, strict=True):
-        # "too short after validation" only echoes failures of the items themselves
-        if err["type"] == "too_short" and any(
-            len(q) > len(path) and q[: len(path)] == path for q in paths
-        ):
-            continue
-        problems.append(Problem(path, _friendly(err)))
-    return problems
+__all__ = ["dump_scenario", "load_scenario_file", "load_scenario_text"]
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> Problem:
@@ -85,34 +51,13 @@ def load_scenario_text(text: str, file: str = "<string>") -> Scenario:
                          f"not a {kind}", 1)],
             file,
         )
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(problems_from_pydantic(exc)).located(file, lines) from None
-    except ScenarioError as exc:
-        raise exc.located(file, lines) from None
+    return build_scenario(data, file, lines)
 
 
 def load_scenario_file(path: str | Path) -> Scenario:
     """Load a scenario YAML file."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise AccordError(f"{p}: file not found") from None
-    except IsADirectoryError:
-        raise AccordError(f"{p}: is a directory, not a scenario file") from None
-    except OSError as exc:
-        raise AccordError(f"{p}: cannot read ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ScenarioError(
-            [Problem((), "not a text file (not UTF-8); a scenario is a YAML text file", line)],
-            str(p),
-        ) from None
-    return load_scenario_text(text, str(p))
+    text, name = read_text_file(path, "scenario file", legacy=None)
+    return load_scenario_text(text, name)
 
 
 def dump_scenario(scenario: Scenario) -> str:
