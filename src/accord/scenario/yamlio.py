@@ -23,13 +23,19 @@ def _yaml_problem(exc: yaml.YAMLError) -> Problem:
     return Problem((), f"not valid YAML: {exc}")
 
 
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _parse(text: str, file: str) -> tuple[Any, LineMap]:
-    """The plain data of a YAML text and the line of every node in it."""
+    """The plain data of a YAML text and the line of every node in it (one parse)."""
+    loader = _Loader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text) if root is not None else None
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         raise ScenarioError([_yaml_problem(exc)], file) from None
+    finally:
+        loader.dispose()
     if root is None:
         raise ScenarioError(
             [Problem((), "the file is empty; a scenario needs id, name, issues and actors", 1)],
