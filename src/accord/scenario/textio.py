@@ -33,6 +33,14 @@ def _friendly(error: Any) -> str:
         return "required field is missing"
     if kind == "extra_forbidden":
         return f"unknown key '{loc[-1]}'" if loc else "unknown key"
+    if kind == "too_short":
+        ctx = error.get("ctx") or {}
+        least, actual = ctx.get("min_length", 1), ctx.get("actual_length", 0)
+        return f"needs at least {least} item(s), has {actual}"
+    if kind in ("tuple_type", "list_type"):
+        return f"should be a list (got {type(error.get('input')).__name__})"
+    if kind in ("dict_type", "model_type"):
+        return f"should be a mapping of keys to values (got {type(error.get('input')).__name__})"
     if kind == "finite_number":
         return "NaN and infinity are not allowed; give a finite number"
     msg = str(error["msg"])
