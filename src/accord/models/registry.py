@@ -63,6 +63,7 @@ def register(name: str, summary: str) -> Callable[[ModelFn], ModelFn]:
 
 def _load_builtin() -> None:
     import accord.models.compromise  # noqa: F401  (registers mean, median, nash)
+    import accord.models.smp  # noqa: F401  (registers smp)
 
 
 def available_models() -> tuple[str, ...]:
