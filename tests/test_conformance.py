@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accord import available_models, load_scenario, run_model, to_arrays
+from accord import available_models, get_model, load_scenario, run_model, to_arrays
 
 from .factories import make_scenario
 
@@ -27,7 +27,9 @@ def scenarios(draw: st.DrawFn) -> dict:  # type: ignore[type-arg]
     }
 
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomized: the same examples on every run, so CI is stable; failures stay reproducible.
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -40,7 +42,8 @@ def test_forecast_within_the_actors_range(model: str, data: dict) -> None:  # ty
     active = (a.weight > 0) & a.present
     lo = np.where(active, a.position, np.inf).min(axis=0)
     hi = np.where(active, a.position, -np.inf).max(axis=0)
-    assert np.all(f.outcome >= lo - 1e-7) and np.all(f.outcome <= hi + 1e-7)
+    tol = get_model(model).tolerance
+    assert np.all(f.outcome >= lo - tol) and np.all(f.outcome <= hi + tol)
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -57,18 +60,21 @@ def test_reordering_and_relabelling_actors_changes_nothing(model: str, data: dic
         "actor_ids": [f"renamed-{j}" for j in range(len(perm))],
     }
     other = run_model(model, make_scenario(**shuffled))
-    np.testing.assert_allclose(other.outcome, base.outcome, atol=1e-6)
+    tol = get_model(model).tolerance
+    np.testing.assert_allclose(other.outcome, base.outcome, atol=tol)
     assert base.utilities is not None and other.utilities is not None
-    np.testing.assert_allclose(other.utilities, base.utilities[perm], atol=1e-9)
+    np.testing.assert_allclose(other.utilities, base.utilities[perm], atol=tol / 100)
 
 
 @pytest.mark.parametrize("model", MODELS)
 @SETTINGS
 @given(data=scenarios(), factor=st.floats(1e-3, 1e3))
 def test_scaling_all_capabilities_changes_nothing(model: str, data: dict, factor: float) -> None:  # type: ignore[type-arg]
-    base = run_model(model, make_scenario(**data))
+    spec = get_model(model)
+    base = spec(make_scenario(**data), **spec.invariance_params)
     scaled = dict(data, capability=[c * factor for c in data["capability"]])
-    np.testing.assert_allclose(run_model(model, make_scenario(**scaled)).outcome, base.outcome, atol=1e-6)
+    other = spec(make_scenario(**scaled), **spec.invariance_params)
+    np.testing.assert_allclose(other.outcome, base.outcome, atol=spec.tolerance)
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from accord.errors import AccordError, UnknownNameError
@@ -24,6 +24,10 @@ class ModelSpec:
     name: str
     summary: str
     fn: ModelFn
+    tolerance: float = 1e-6
+    """Forecasts closer than this (0–100 scale) count as the same for the model's invariants."""
+    invariance_params: Mapping[str, Any] = field(default_factory=dict)
+    """Parameters under which the model is unit-free (used by the conformance tests)."""
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -49,13 +53,24 @@ class ModelSpec:
 _MODELS: dict[str, ModelSpec] = {}
 
 
-def register(name: str, summary: str) -> Callable[[ModelFn], ModelFn]:
-    """Class the decorated function ``fn(arrays, **params) -> Forecast`` as model ``name``."""
+def register(
+    name: str,
+    summary: str,
+    tolerance: float = 1e-6,
+    invariance_params: Mapping[str, Any] | None = None,
+) -> Callable[[ModelFn], ModelFn]:
+    """Register ``fn(arrays, **params) -> Forecast`` as model ``name``.
+
+    ``tolerance`` is how close two forecasts must be to count as the same for the model (used by
+    the conformance tests); a model that rounds or merges positions states its grid here.
+    ``invariance_params`` are parameters under which the model does not depend on the units of
+    capability, for a model whose default (e.g. for compatibility) does.
+    """
 
     def deco(fn: ModelFn) -> ModelFn:
         if name in _MODELS:
             raise ValueError(f"model '{name}' is registered twice")
-        _MODELS[name] = ModelSpec(name, summary, fn)
+        _MODELS[name] = ModelSpec(name, summary, fn, tolerance, dict(invariance_params or {}))
         return fn
 
     return deco

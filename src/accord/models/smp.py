@@ -488,7 +488,12 @@ def _turn_records(run: SMPRun, actors: tuple[str, ...]) -> list[dict[str, Any]]:
     return out
 
 
-@register("smp", "KTAB's Spatial Model of Politics: challenges, bargains and votes, turn by turn")
+@register(
+    "smp",
+    "KTAB's Spatial Model of Politics: challenges, bargains and votes, turn by turn",
+    tolerance=100.0 * SAME_POSITION,  # KTAB counts positions this close as one
+    invariance_params={"capability_scale": "relative"},
+)
 def smp(
     arrays: ScenarioArrays,
     voting_rule: VotingRule = "proportional",
@@ -501,6 +506,7 @@ def smp(
     interpolation: Interpolation = "s2p2",
     bargain_model: BargainModel = "init_only",
     max_turns: int = 100,
+    capability_scale: Literal["as_given", "relative"] = "as_given",
     seed: int | None = None,
 ) -> Forecast:
     """SMP forecast: the final-state position with the highest prob (ties: lowest actor index)."""
@@ -513,7 +519,14 @@ def smp(
     opt = SMPOptions(voting_rule, vp_model, pce_model, transitions, big_r_range, big_r_adjust,
                      third_party_commit, interpolation, bargain_model, max_turns)
     rng = np.random.default_rng(seed) if transitions == "stochastic" else None
-    run = run_smp(arrays.position[None], arrays.salience[None], arrays.capability[None], opt, rng)
+    capability = arrays.capability
+    if capability_scale == "relative":
+        capability = 100.0 * capability / capability.max()
+    elif capability_scale != "as_given":
+        raise AccordError(
+            f"smp: capability_scale must be as_given or relative, not {capability_scale!r}"
+        )
+    run = run_smp(arrays.position[None], arrays.salience[None], capability[None], opt, rng)
     n_states = int(run.states[0])
     history = run.positions[:n_states, 0] * 100.0
     prob = run.prob[:n_states, 0]
@@ -523,7 +536,7 @@ def smp(
     reps = run.final_reps[0]
     weighted = (run.final_rep_prob[0][reps][:, None] * history[-1][reps]).sum(axis=0)
     outcome.setflags(write=False)
-    params = asdict(opt) | {"seed": seed}
+    params = asdict(opt) | {"capability_scale": capability_scale, "seed": seed}
     return Forecast(
         model="smp", params=params, actors=arrays.actors, issues=arrays.issues, outcome=outcome,
         utilities=utility(arrays.position, arrays.salience, outcome), history=history,
