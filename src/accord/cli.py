@@ -8,12 +8,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from accord.api import DEFAULT_MODELS, forecast_all
 from accord.errors import AccordError
+from accord.models.forecast import Forecast
 from accord.scenario.resolve import DEFAULT_SCENARIO, builtin_scenarios, load_scenario
 from accord.scenario.schema import Scenario
 
@@ -71,6 +73,10 @@ def forecast(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
+    history: Annotated[
+        bool,
+        typer.Option("--history", help="Also show each iterative model's position trajectories."),
+    ] = False,
 ) -> None:
     """Forecast where the negotiation lands, per issue and model."""
     s = load_scenario(scenario)
@@ -80,6 +86,10 @@ def forecast(
             "scenario": s.id,
             "forecasts": {m: f.outcome_by_issue() for m, f in results.items()},
         }
+        if history:
+            payload["history"] = {
+                m: _history_json(f) for m, f in results.items() if f.history is not None
+            }
         typer.echo(json.dumps(payload, indent=2))
         return
     table = Table(title=f"{s.name} — forecast", title_justify="left", show_lines=True)
@@ -97,12 +107,49 @@ def forecast(
         table.add_row(issue.name, sq, *cells)
     out.print(table)
     for m, f in results.items():
+        if f.diagnostics.get("stop"):
+            out.print(f"[dim]{m}: {f.diagnostics['states']} states, stopped: "
+                      f"{f.diagnostics['stop']}.[/dim]")
+        if history and f.history is not None:
+            table = _history_table(s, m, f)
+            wide = Console(highlight=False, width=max(out.width, table.__rich_measure__(
+                out, out.options).maximum + 4))
+            wide.print(table)
         if f.diagnostics.get("disagreement_point") == "worst_case":
             out.print(f"[dim]{m}: no status quo in this scenario, so the disagreement point is "
                       "each actor's worst outcome.[/dim]")
         if f.diagnostics.get("agreement") is False:
             out.print(f"[dim]{m}: no outcome makes every actor better off than the status quo; "
                       "the forecast is the status quo.[/dim]")
+
+
+def _history_json(f: Forecast) -> dict[str, Any]:
+    assert f.history is not None
+    entry: dict[str, Any] = {"positions": f.history.tolist(), "states": int(f.history.shape[0])}
+    if "prob" in f.diagnostics:
+        entry["prob"] = np.asarray(f.diagnostics["prob"]).tolist()
+    return entry
+
+
+def _history_table(s: Scenario, name: str, f: Forecast) -> Table:
+    assert f.history is not None
+    n_states = f.history.shape[0]
+    table = Table(title=f"{name}: positions by state" + (" (prob per actor in the last row)"
+                  if "prob" in f.diagnostics else ""), title_justify="left")
+    table.add_column("actor")
+    table.add_column("issue")
+    for t in range(n_states):
+        table.add_column(str(t), justify="right")
+    prob = f.diagnostics.get("prob")
+    for a, actor in enumerate(s.actors):
+        for k, issue in enumerate(s.issues):
+            table.add_row(actor.id if k == 0 else "", issue.id,
+                          *(f"{f.history[t, a, k]:.1f}" for t in range(n_states)))
+        if prob is not None:
+            table.add_row("", "[italic]prob[/italic]",
+                          *(f"[italic]{prob[t][a]:.4f}[/italic]" for t in range(n_states)),
+                          end_section=True)
+    return table
 
 
 @app.command()

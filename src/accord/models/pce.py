@@ -54,11 +54,14 @@ def vote(weight: FloatArray, delta: FloatArray, rule: VotingRule = "proportional
     if rule == "cubic":
         return weight * delta**3
     if rule == "asym_prosp":
-        return np.where(delta < 0, weight * delta, np.where(delta > 0, (2 * weight * delta) / 3, 0.0))
+        gain = np.where(delta > 0, (2 * weight * delta) / 3, 0.0)
+        return np.where(delta < 0, weight * delta, gain)
     raise ValueError(f"unknown voting rule {rule!r}")
 
 
-def coalitions(weight: FloatArray, values: FloatArray, rule: VotingRule = "proportional") -> FloatArray:
+def coalitions(
+    weight: FloatArray, values: FloatArray, rule: VotingRule = "proportional"
+) -> FloatArray:
     """Coalition strengths ``C[..., a, b]`` for every ordered pair of options.
 
     ``weight`` is ``(..., voters)``, ``values`` ``(..., voters, options)``. Votes are accumulated
@@ -121,10 +124,8 @@ def pce(
         mask = np.ones(prob.shape[:-1], dtype=bool)
     real_b = mask[..., None, :]
     if model == "conditional":
-        p_eff = np.where(real_b, prob, 1.0)
-        q = np.ones(prob.shape[:-1])
-        for b in range(n):
-            q = q * p_eff[..., :, b]
+        # a running product is sequential by definition: Π_b P_ab in queue order, from 1.0
+        q = np.multiply.accumulate(np.where(real_b, prob, 1.0), axis=-1)[..., -1]
         q = np.where(mask, q, 0.0)
         return _normalise(q)
     count = mask.sum(axis=-1, keepdims=True).astype(float)
@@ -133,7 +134,8 @@ def pce(
     if model == "markov_uniform":
         pm = np.where(pair, prob, 0.0)
         for _ in range(100_000):
-            q = np.einsum("...ab,...ab->...a", pm, p_vec[..., :, None] + p_vec[..., None, :]) / count
+            both = p_vec[..., :, None] + p_vec[..., None, :]
+            q = np.einsum("...ab,...ab->...a", pm, both) / count
             done = np.max(np.abs(q - p_vec)) <= 1e-6
             p_vec = (p_vec + q) / 2.0
             if done:
@@ -160,8 +162,6 @@ def pce(
 
 def _normalise(q: FloatArray) -> FloatArray:
     """q / Σq with the sum taken left to right from 0.0 (KTAB's order)."""
-    total = np.zeros(q.shape[:-1])
-    for a in range(q.shape[-1]):
-        total = total + q[..., a]
-    result: FloatArray = q / total[..., None]
+    total = np.add.accumulate(q, axis=-1)[..., -1:]
+    result: FloatArray = q / total
     return result

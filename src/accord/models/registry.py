@@ -77,8 +77,9 @@ def register(
 
 
 def _load_builtin() -> None:
-    import accord.models.compromise  # noqa: F401  (registers mean, median, nash)
-    import accord.models.smp  # noqa: F401  (registers smp)
+    # importing a model module registers its models
+    import accord.models.compromise
+    import accord.models.smp  # noqa: F401
 
 
 def available_models() -> tuple[str, ...]:

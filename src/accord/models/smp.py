@@ -106,8 +106,15 @@ class SMPRun:
 
 
 def _util(d: FloatArray, r: FloatArray) -> FloatArray:
-    """KTAB's risk-curved utility u(d; R) = (1 − d)(1 + dR) (guarded beyond d = 1)."""
-    return np.where(d <= 1.0, (1.0 - d) * (1.0 + d * r), (1.0 - d) * (1.0 + r))
+    """KTAB's risk-curved utility u(d; R) = (1 − d)(1 + dR) (guarded beyond d = 1).
+
+    Salience-weighted distances never exceed 1 (each term is at most its weight), so the guard
+    is checked on ``d`` alone and the tensor is computed in one pass.
+    """
+    result: FloatArray = (1.0 - d) * (1.0 + d * r)
+    if np.any(d > 1.0):
+        result = np.where(d <= 1.0, result, (1.0 - d) * (1.0 + r))
+    return result
 
 
 def _seq_sum(a: FloatArray, axis: int) -> FloatArray:
@@ -319,7 +326,10 @@ def _bargains(x: FloatArray, s: FloatArray, c: FloatArray, sigma: FloatArray, st
         return _Bargains(np.arange(n), target, valid, m_i, m_j), record
     # init_rcvr: both bargains, the initiator's first
     init = np.repeat(np.arange(n), 2)
-    inter = lambda a, b: np.stack([a, b], axis=2).reshape(a.shape[0], 2 * n, *a.shape[2:])  # noqa: E731
+
+    def inter(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]:
+        return np.stack([a, b], axis=2).reshape(a.shape[0], 2 * n, *a.shape[2:])
+
     return _Bargains(init, inter(target, target), inter(valid, valid), inter(y_i, z_i),
                      inter(y_j, z_j)), record
 
@@ -351,12 +361,21 @@ def _choose(x: FloatArray, ideal: FloatArray, s: FloatArray, s2: FloatArray, c: 
         | (bg.receiver[:, None, :] == actors[None, :, None])
     )
     queue = np.concatenate([np.ones((n_b, n, 1), dtype=bool), member], axis=2)  # (B, N, 1+S)
-    p = pce(prob[:, None], queue, opt.pce_model, strength[:, None])
+    # compact each queue to its own options (in queue order): queues are short, options many
+    order = np.argsort(~queue, axis=2, kind="stable")
+    length = int(queue.sum(axis=2).max())
+    idx = order[:, :, :length]
+    real = np.take_along_axis(queue, idx, axis=2)
+    bi3 = np.arange(n_b)[:, None, None, None]
+    sub_p = prob[bi3, idx[:, :, :, None], idx[:, :, None, :]]
+    sub_c = strength[bi3, idx[:, :, :, None], idx[:, :, None, :]]
+    p = pce(sub_p, real, opt.pce_model, sub_c)
     if opt.transitions == "stochastic" and rng is not None:
         u = 1.0 - rng.random((n_b, n))
-        choice = np.argmax(np.cumsum(p, axis=2) >= u[:, :, None], axis=2)
+        pick = np.argmax(np.cumsum(p, axis=2) >= u[:, :, None], axis=2)
     else:
-        choice = np.argmax(p, axis=2)
+        pick = np.argmax(p, axis=2)
+    choice = np.take_along_axis(idx, pick[:, :, None], axis=2)[:, :, 0]
     slot = np.clip(choice - 1, 0, slots - 1)
     bi = np.arange(n_b)[:, None]
     is_init = bg.initiator[slot] == actors[None, :]
