@@ -70,11 +70,34 @@ def test_batched_runs_equal_single_runs() -> None:
     sal = np.broadcast_to(a.salience, pos.shape)
     cap = np.broadcast_to(a.capability, (draws, a.n_actors))
     batch = run_smp(pos, sal, cap)
+    compact = run_smp(pos, sal, cap, record=False)
+    assert len(set(batch.states.tolist())) > 1  # draws of different lengths
     for d in range(draws):
         single = run_smp(pos[d : d + 1], sal[d : d + 1], cap[d : d + 1])
-        assert single.states[0] == batch.states[d]
-        np.testing.assert_array_equal(single.final_positions[0], batch.final_positions[d])
-        np.testing.assert_array_equal(single.final_prob[0], batch.final_prob[d])
+        for run in (batch, compact):
+            assert single.states[0] == run.states[d]
+            np.testing.assert_array_equal(single.final_positions[0], run.final_positions[d])
+            np.testing.assert_array_equal(single.final_prob[0], run.final_prob[d])
+        n = int(single.states[0])
+        np.testing.assert_array_equal(single.positions[:, 0], batch.positions[:n, d])
+
+
+def test_stochastic_draws_do_not_depend_on_the_batch() -> None:
+    a = to_arrays(load_scenario("korea-2020"))
+    draws = 5
+    pos = np.broadcast_to(a.position, (draws, *a.position.shape))
+    sal = np.broadcast_to(a.salience, pos.shape)
+    cap = np.broadcast_to(a.capability, (draws, a.n_actors))
+    opt = SMPOptions(transitions="stochastic")
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(42).spawn(draws)]
+    whole = run_smp(pos, sal, cap, opt, rng=streams, record=False)
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(42).spawn(draws)]
+    halves = [run_smp(pos[sl], sal[sl], cap[sl], opt, rng=streams[sl], record=False)
+              for sl in (slice(0, 2), slice(2, 5))]
+    np.testing.assert_array_equal(
+        whole.final_positions, np.concatenate([h.final_positions for h in halves]))
+    with pytest.raises(AccordError, match="3 random generators for 5 draws"):
+        run_smp(pos, sal, cap, opt, rng=streams[:3])
 
 
 def test_stochastic_mode_same_seed_same_run() -> None:

@@ -339,7 +339,7 @@ def _bargains(x: FloatArray, s: FloatArray, c: FloatArray, sigma: FloatArray, st
 
 def _choose(x: FloatArray, ideal: FloatArray, s: FloatArray, s2: FloatArray, c: FloatArray,
             st: _State, bg: _Bargains, opt: SMPOptions,
-            rng: np.random.Generator | None) -> tuple[FloatArray, IntArray]:
+            uniform: FloatArray | None) -> tuple[FloatArray, IntArray]:
     n_b, n = x.shape[:2]
     slots = bg.initiator.shape[0]
     own_r = st.r[:, :, None]
@@ -370,9 +370,8 @@ def _choose(x: FloatArray, ideal: FloatArray, s: FloatArray, s2: FloatArray, c: 
     sub_p = prob[bi3, idx[:, :, :, None], idx[:, :, None, :]]
     sub_c = strength[bi3, idx[:, :, :, None], idx[:, :, None, :]]
     p = pce(sub_p, real, opt.pce_model, sub_c)
-    if opt.transitions == "stochastic" and rng is not None:
-        u = 1.0 - rng.random((n_b, n))
-        pick = np.argmax(np.cumsum(p, axis=2) >= u[:, :, None], axis=2)
+    if uniform is not None:  # stochastic: the first option whose cumulative p reaches u
+        pick = np.argmax(np.cumsum(p, axis=2) >= uniform[:, :, None], axis=2)
     else:
         pick = np.argmax(p, axis=2)
     choice = np.take_along_axis(idx, pick[:, :, None], axis=2)[:, :, 0]
@@ -414,12 +413,37 @@ def _movement(new: FloatArray, old: FloatArray) -> FloatArray:
     return _seq_sum(np.sqrt(acc), axis=1)
 
 
+def _uniforms(opt: SMPOptions, shape: tuple[int, int],
+              rng: np.random.Generator | list[np.random.Generator] | None) -> FloatArray | None:
+    """Per draw, turn and actor, the uniform in (0, 1] of a stochastic choice (else None).
+
+    With one generator per draw, a draw's numbers do not depend on which batch it runs in.
+    """
+    if opt.transitions != "stochastic":
+        return None
+    n_b, n = shape
+    if isinstance(rng, list):
+        if len(rng) != n_b:
+            raise AccordError(f"smp: {len(rng)} random generators for {n_b} draws")
+        u = np.stack([g.random((opt.max_turns, n)) for g in rng])
+    else:
+        u = (rng or np.random.default_rng()).random((n_b, opt.max_turns, n))
+    return 1.0 - u
+
+
+def _subset(st: _State, keep: BoolArray) -> _State:
+    return _State(d=st.d[keep], r=st.r[keep], u=st.u[keep], own=st.own[keep])
+
+
 def run_smp(position: FloatArray, salience: FloatArray, capability: FloatArray,
-            options: SMPOptions | None = None, rng: np.random.Generator | None = None,
+            options: SMPOptions | None = None,
+            rng: np.random.Generator | list[np.random.Generator] | None = None,
             record: bool = True) -> SMPRun:
     """Run SMP on a batch: ``position``/``salience`` ``(B, N, M)`` on 0–100, ``capability`` (B, N).
 
     Saliences whose total exceeds 100 for an actor are scaled to total 100 (KTAB needs ≤ 100).
+    ``rng`` (stochastic transitions only) is one generator, or one per draw. With ``record``
+    False only final states are kept, and finished draws leave the batch (faster).
     """
     opt = options or SMPOptions()
     x = np.asarray(position, dtype=float) / 100.0
@@ -427,9 +451,7 @@ def run_smp(position: FloatArray, salience: FloatArray, capability: FloatArray,
     c = np.asarray(capability, dtype=float)
     if np.any(c <= 0):
         raise AccordError("smp: every actor needs a capability above 0 (its vote weight)")
-    s2 = np.zeros(s.shape[:2])
-    for k in range(s.shape[2]):
-        s2 = s2 + s[:, :, k] * s[:, :, k]
+    s2 = _seq_sum(s * s, axis=2)
     if np.any(s2 <= 0):
         raise AccordError("smp: every actor needs a salience above 0 on at least one issue")
     sigma = _seq_sum(s, axis=2)
@@ -439,45 +461,63 @@ def run_smp(position: FloatArray, salience: FloatArray, capability: FloatArray,
         s2 = _seq_sum(s * s, axis=2)
         sigma = np.minimum(_seq_sum(s, axis=2), 1.0)
     omega = sigma * c
-    if opt.transitions == "stochastic" and rng is None:
-        rng = np.random.default_rng()
-    n_b = x.shape[0]
-    done = np.zeros(n_b, dtype=bool)
+    n_b, n = x.shape[:2]
+    uniforms = _uniforms(opt, (n_b, n), rng)
     states = np.ones(n_b, dtype=np.int64)
     stop = ["max_turns"] * n_b
+    final_x, final_prob = x.copy(), np.zeros((n_b, n))
+    final_reps, final_rep_p = np.zeros((n_b, n), dtype=bool), np.zeros((n_b, n))
+    first_delta = np.zeros(n_b)
+    idx = np.arange(n_b)  # the draws in the batch (unrecorded runs drop finished ones)
+    done = np.zeros(n_b, dtype=bool)  # recorded runs keep finished draws, frozen
     st = _state(x, x, s, s2, c, opt)
     prob, reps, rep_p = _prob_line(x, c, st, opt)
     positions, probs, turns = [x], [prob], []
-    first_delta = np.zeros(n_b)
     t = 0
-    while not np.all(done):
+    while idx.size:
         t += 1
-        bg, rec = _bargains(x, s, c, sigma, st, omega, opt)
-        new_x, choice = _choose(x, x, s, s2, c, st, bg, opt, rng)
-        new_x = np.where(done[:, None, None], x, new_x)
+        s_a, s2_a, c_a = s[idx], s2[idx], c[idx]
+        bg, rec = _bargains(x, s_a, c_a, sigma[idx], st, omega[idx], opt)
+        u = None if uniforms is None else uniforms[idx, t - 1]
+        new_x, choice = _choose(x, x, s_a, s2_a, c_a, st, bg, opt, u)
+        new_x = np.where(done[idx, None, None], x, new_x)
         delta = _movement(new_x, x)
         if t == 1:
-            first_delta = delta
+            first_delta[idx] = delta
         x = new_x
-        st = _state(x, x, s, s2, c, opt)
-        prob, reps, rep_p = _prob_line(x, c, st, opt)
-        active = ~done
-        states = np.where(active, t + 1, states)
-        converged = active & (t >= 2) & (delta / (first_delta + DELTA_GUARD) < STOP_RATIO)
-        for b in np.flatnonzero(converged):
+        st = _state(x, x, s_a, s2_a, c_a, opt)
+        running = ~done[idx]
+        states[idx[running]] = t + 1
+        converged = running & (t >= 2) & (delta / (first_delta[idx] + DELTA_GUARD) < STOP_RATIO)
+        finished = converged | (t >= opt.max_turns)
+        for b in idx[converged]:
             stop[b] = "converged"
-        done = done | converged | (t >= opt.max_turns)
         if record:
+            prob, reps, rep_p = _prob_line(x, c_a, st, opt)
             positions.append(x)
             probs.append(prob)
-            turns.append({**rec, "choice": choice, "active": active,
+            turns.append({**rec, "choice": choice, "active": running,
                           "initiator": bg.initiator, "receiver": bg.receiver,
                           "valid": bg.valid, "y_init": bg.y_init, "y_recv": bg.y_recv})
+            done = done | finished | ~running
+            if np.all(done):
+                break
+            continue
+        if np.any(finished):
+            done_idx = idx[finished]
+            f_prob, f_reps, f_rep_p = _prob_line(x[finished], c_a[finished],
+                                                 _subset(st, finished), opt)
+            final_x[done_idx], final_prob[done_idx] = x[finished], f_prob
+            final_reps[done_idx], final_rep_p[done_idx] = f_reps, f_rep_p
+            keep = ~finished
+            idx, x, st = idx[keep], x[keep], _subset(st, keep)
+    if record:
+        final_x, final_prob, final_reps, final_rep_p = x, prob, reps, rep_p
     return SMPRun(
-        positions=np.stack(positions) if record else x[None],
-        prob=np.stack(probs) if record else prob[None],
-        states=states, stop=stop, final_positions=x, final_prob=prob, final_reps=reps,
-        final_rep_prob=rep_p, turns=turns,
+        positions=np.stack(positions) if record else final_x[None],
+        prob=np.stack(probs) if record else final_prob[None],
+        states=states, stop=stop, final_positions=final_x, final_prob=final_prob,
+        final_reps=final_reps, final_rep_prob=final_rep_p, turns=turns,
     )
 
 
@@ -537,7 +577,7 @@ def smp(
         )
     opt = SMPOptions(voting_rule, vp_model, pce_model, transitions, big_r_range, big_r_adjust,
                      third_party_commit, interpolation, bargain_model, max_turns)
-    rng = np.random.default_rng(seed) if transitions == "stochastic" else None
+    rng = np.random.default_rng(seed)
     capability = arrays.capability
     if capability_scale == "relative":
         capability = 100.0 * capability / capability.max()
