@@ -133,3 +133,22 @@ def test_the_installed_command_is_fast_and_clean(tmp_path: Path) -> None:
     done = subprocess.run(["accord", "validate", str(bad)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "empty.yaml:1: the file is empty" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_smp_history_json_matches_ktab(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    path = need(REFERENCE / "ktab-smp" / "dummyData_3Dim.csv")
+    code, out, _ = run(capsys, monkeypatch, "forecast", str(path), "--model", "smp", "--history", "--json")
+    assert code == 0
+    hist = json.loads(out)["history"]["smp"]
+    lines = (REFERENCE / "ktab-smp" / "dummyData_3Dim.history.txt").read_text().splitlines()
+    assert hist["states"] == 11
+    first = [float(v) for v in lines[1].rsplit(":", 1)[1].split()]  # SActor-00, Pstn1
+    assert [round(p[0][0], 1) for p in hist["positions"]] == first
+    assert ["%.4f" % p for p in hist["prob"][-1]] == ["0.3340", "0.3340", "0.0183", "0.0957", "0.1512", "0.4009", "0.1512"]  # noqa: UP031
+
+
+def test_smp_history_table(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = run(capsys, monkeypatch, "forecast", "example-trade", "--model", "smp", "--history")
+    assert code == 0 and "positions by state" in out and "prob" in out and "stopped" in out
+    code, out, _ = run(capsys, monkeypatch, "forecast", "example-trade", "--model", "mean", "--history", "--json")
+    assert code == 0 and json.loads(out)["history"] == {}
