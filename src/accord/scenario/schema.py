@@ -45,7 +45,7 @@ __all__ = [
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 Distribution = Literal["triangular", "pert", "uniform"]
-Field_ = Literal["position", "salience", "capability", "status_quo"]
+Field_ = Literal["position", "salience", "capability", "status_quo", "parameter"]
 Operation = Literal["set", "add", "scale"]
 
 ID_MAX = 80
@@ -245,11 +245,16 @@ class Actor(_Frozen):
 
 
 class Edit(_Frozen):
-    """One parameter edit of a lever: ``field`` of (``actor``, ``issue``) changed by ``op``."""
+    """One edit of a lever: ``field`` of (``actor``, ``issue``) changed by ``op``.
+
+    ``field: parameter`` edits one of the scenario's named ``parameters`` (e.g. a protocol's
+    detection probability), named by ``parameter``.
+    """
 
     field: Field_
     actor: str | None = None
     issue: str | None = None
+    parameter: str | None = None
     op: Operation = "set"
     value: Param
 
@@ -260,7 +265,14 @@ class Edit(_Frozen):
             "salience": (True, True),
             "capability": (True, False),
             "status_quo": (False, True),
+            "parameter": (False, False),
         }[self.field]
+        if (self.field == "parameter") != (self.parameter is not None):
+            raise ValueError(
+                "an edit of a parameter needs its name in 'parameter'"
+                if self.field == "parameter"
+                else f"an edit of {self.field} takes no 'parameter'"
+            )
         for name, needed, got in (
             ("actor", needs[0], self.actor),
             ("issue", needs[1], self.issue),
@@ -272,7 +284,9 @@ class Edit(_Frozen):
         v = self.value.value
         if self.op == "scale" and v < 0:
             raise ValueError(f"scale factor {_fmt(v)} is negative")
-        if self.op == "set" and self.field != "capability" and not 0.0 <= v <= 100.0:
+        if self.op == "set" and self.field in ("position", "salience", "status_quo") and not (
+            0.0 <= v <= 100.0
+        ):
             raise ValueError(f"{_fmt(v)} is outside 0–100")
         if self.op == "set" and self.field == "capability" and v < 0:
             raise ValueError(f"capability {_fmt(v)} is negative")
@@ -305,6 +319,10 @@ class Scenario(_Frozen):
     issues: tuple[Issue, ...] = Field(min_length=1)
     actors: tuple[Actor, ...] = Field(min_length=2)
     levers: tuple[Lever, ...] = ()
+    parameters: dict[Id, Param] = Field(
+        default_factory=dict,
+        description="named numbers that models and protocols read (e.g. detection), with evidence",
+    )
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -370,6 +388,8 @@ def _evidence_items(s: Scenario) -> Iterator[tuple[tuple[PathPart, ...], Evidenc
         for kind in ("positions", "saliences"):
             for k, p in getattr(actor, kind).items():
                 yield from from_param(p, ("actors", i, kind, k))
+    for name, p in s.parameters.items():
+        yield from from_param(p, ("parameters", name))
     for i, lever in enumerate(s.levers):
         for j, ev in enumerate(lever.evidence):
             yield ("levers", i, "evidence", j), ev
@@ -438,6 +458,12 @@ def _reference_problems(s: Scenario) -> Iterator[Problem]:
                 yield Problem(("levers", i, "edits", j, "actor"), f"unknown actor '{edit.actor}'")
             if edit.issue is not None and edit.issue not in issues:
                 yield Problem(("levers", i, "edits", j, "issue"), f"unknown issue '{edit.issue}'")
+            if edit.parameter is not None and edit.parameter not in s.parameters:
+                known = ", ".join(s.parameters) or "none declared"
+                yield Problem(
+                    ("levers", i, "edits", j, "parameter"),
+                    f"unknown parameter '{edit.parameter}' (scenario parameters: {known})",
+                )
             if (
                 edit.actor in actors
                 and edit.issue in issues
