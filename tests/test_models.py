@@ -17,6 +17,7 @@ from accord import (
 )
 from accord.models.compromise import weighted_mean, weighted_median
 from accord.models.utility import utility
+from accord.scenario.arrays import ScenarioArrays
 
 from .factories import make_scenario
 
@@ -59,8 +60,13 @@ def test_batched_forms_match_one_by_one() -> None:
         np.testing.assert_array_equal(batch_median[d], weighted_median(x[d], w[d]))
 
 
+_ARRAYS: dict[int, ScenarioArrays] = {}
+
+
 def _nash_objective(scenario_data: dict, y: np.ndarray) -> float:  # type: ignore[type-arg]
-    a = to_arrays(make_scenario(**scenario_data))
+    if id(scenario_data) not in _ARRAYS:
+        _ARRAYS[id(scenario_data)] = to_arrays(make_scenario(**scenario_data))
+    a = _ARRAYS[id(scenario_data)]
     g = utility(a.position, a.salience, y) - utility(a.position, a.salience, a.status_quo)
     return float(np.sum(a.capability * np.log(g))) if np.all(g > 0) else -np.inf
 

@@ -37,7 +37,9 @@ def _combine(old: Param, edit: Edit, evidence: tuple[Evidence, ...]) -> Param:
     if edit.op == "set":
         value, low, high, dist = e.value, e.low, e.high, e.dist
     else:
-        apply = (lambda a, b: a + b) if edit.op == "add" else (lambda a, b: a * b)
+        def apply(a: float, b: float) -> float:
+            return a + b if edit.op == "add" else a * b
+
         value = apply(old.value, e.value)
         if old.low is None and e.low is None:
             low = high = None
@@ -74,7 +76,8 @@ def apply_edit(scenario: Scenario, edit: Edit, evidence: tuple[Evidence, ...] = 
         a = scenario.actor_ids.index(edit.actor)
         actor = scenario.actors[a]
         if edit.field == "capability":
-            data["actors"][a]["capability"] = _combine(actor.capability, edit, evidence).model_dump()
+            new = _combine(actor.capability, edit, evidence)
+            data["actors"][a]["capability"] = new.model_dump()
         else:
             assert edit.issue is not None
             key = "positions" if edit.field == "position" else "saliences"

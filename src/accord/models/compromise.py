@@ -24,11 +24,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from accord.models.forecast import Forecast
+from accord.models.nash import disagreement_utilities, nash_solution
 from accord.models.registry import register
-from accord.models.utility import normalized_salience, utility
+from accord.models.utility import utility
 from accord.scenario.arrays import ScenarioArrays
 
-__all__ = ["mean", "median", "nash", "nash_solution", "weighted_mean", "weighted_median"]
+__all__ = ["mean", "median", "nash", "weighted_mean", "weighted_median"]
 
 FloatArray = NDArray[np.float64]
 
@@ -85,110 +86,21 @@ def median(arrays: ScenarioArrays) -> Forecast:
     return _forecast("median", arrays, weighted_median(arrays.position, arrays.weight))
 
 
-# --- Nash bargaining -----------------------------------------------------------------------
-
-
-def nash_solution(
-    position: FloatArray,
-    salience: FloatArray,
-    capability: FloatArray,
-    disagreement: FloatArray,
-    *,
-    tol: float = 1e-13,
-    max_iter: int = 200,
-) -> tuple[FloatArray, dict[str, Any]]:
-    """Maximise Σ c_i log(u_i(o) − d_i) over outcomes ``o`` (0–100 per issue).
-
-    ``disagreement`` holds d_i per actor. Actors with zero capability or no salience anywhere are
-    not party to the bargain. Returns the outcome and diagnostics. Uses a feasibility phase (the
-    outcome that maximises the smallest gain, by SLSQP) and then damped Newton steps on the
-    strictly concave Nash objective.
-    """
-    from scipy.optimize import minimize
-
-    party = (capability > 0) & (salience.sum(axis=1) > 0)
-    x = position[party] / 100.0
-    w = normalized_salience(salience[party])
-    c = capability[party] / capability[party].sum()
-    d = disagreement[party]
-
-    def gains(y: FloatArray) -> FloatArray:
-        g: FloatArray = 1.0 - np.sum(w * (y - x) ** 2, axis=1) - d
-        return g
-
-    # Phase 1: the outcome that maximises the smallest gain (a convex problem).
-    n_issues = x.shape[1]
-    start = np.append(np.clip((c[:, None] * w * x).sum(0) / (c[:, None] * w).sum(0), 0, 1), 0.0)
-    res = minimize(
-        lambda z: -z[-1],
-        start,
-        jac=lambda z: np.append(np.zeros(n_issues), -1.0),
-        method="SLSQP",
-        bounds=[(0.0, 1.0)] * n_issues + [(None, None)],
-        constraints=[
-            {
-                "type": "ineq",
-                "fun": lambda z: gains(z[:-1]) - z[-1],
-                "jac": lambda z: np.hstack(
-                    [-2.0 * w * (z[:-1] - x), -np.ones((x.shape[0], 1))]
-                ),
-            }
-        ],
-        options={"maxiter": 500, "ftol": 1e-15},
-    )
-    y = np.asarray(res.x[:-1], dtype=float)
-    min_gain = float(gains(y).min())
-    if min_gain <= 1e-12:
-        return np.full(n_issues, np.nan), {"agreement": False, "min_gain": min_gain}
-
-    # Phase 2: damped Newton on F(y) = Σ c_i log g_i(y), strictly concave on {g > 0}.
-    def objective(y: FloatArray) -> float:
-        g = gains(y)
-        return float(np.sum(c * np.log(g))) if np.all(g > 0) else -np.inf
-
-    f = objective(y)
-    iterations = 0
-    for iterations in range(1, max_iter + 1):  # noqa: B007
-        g = gains(y)
-        grad_g = -2.0 * w * (y - x)  # (actors, issues)
-        grad = (c / g) @ grad_g
-        hess = -2.0 * np.diag((c / g) @ w) - (grad_g.T * (c / g**2)) @ grad_g
-        step = np.linalg.solve(hess, -grad)
-        decrement = float(grad @ step)  # Newton decrement², > 0 for an ascent step
-        if decrement < tol:
-            break
-        alpha = 1.0
-        while alpha > 1e-12:
-            candidate = y + alpha * step
-            f_new = objective(candidate)
-            if f_new >= f + 0.25 * alpha * float(grad @ step):
-                y, f = candidate, f_new
-                break
-            alpha /= 2.0
-        else:
-            break
-    outcome: FloatArray = y * 100.0
-    return outcome, {"agreement": True, "min_gain": float(gains(y).min()), "iterations": iterations}
-
-
 @register("nash", "asymmetric Nash bargaining solution over all issues, relative to the status quo")
 def nash(arrays: ScenarioArrays) -> Forecast:
     """The Nash bargaining solution; see the module docstring for the utility form."""
-    w = normalized_salience(arrays.salience)
-    if arrays.has_status_quo:
-        basis = "status_quo"
-        d = utility(arrays.position, arrays.salience, arrays.status_quo)
-    else:
-        basis = "worst_case"
-        far = np.maximum(arrays.position, 100.0 - arrays.position) / 100.0
-        d = 1.0 - np.sum(w * far**2, axis=1)
-    outcome, diag = nash_solution(arrays.position, arrays.salience, arrays.capability, d)
-    if not diag["agreement"]:
-        outcome = np.array(arrays.status_quo, dtype=float)
+    d, basis = disagreement_utilities(arrays.position, arrays.salience, arrays.status_quo)
+    out, agreement, min_gain = nash_solution(
+        arrays.position[None], arrays.salience[None], arrays.capability[None], d[None]
+    )
+    agreed = bool(agreement[0])
+    outcome = out[0] if agreed else np.array(arrays.status_quo, dtype=float)
     utilities = utility(arrays.position, arrays.salience, outcome)
-    diag.update(
+    return _forecast(
+        "nash", arrays, outcome,
+        agreement=agreed,
+        min_gain=float(min_gain[0]),
         disagreement_point=basis,
         disagreement_utilities=dict(zip(arrays.actors, d.tolist(), strict=True)),
         gains=dict(zip(arrays.actors, (utilities - d).tolist(), strict=True)),
     )
-    return _forecast("nash", arrays, outcome, **diag)
