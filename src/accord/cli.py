@@ -249,6 +249,134 @@ def show(scenario: ScenarioArg = DEFAULT_SCENARIO) -> None:
     out.print(_show(load_scenario(scenario)))
 
 
+LeverOpt = Annotated[
+    list[str] | None, typer.Option("--lever", "-l", help="Lever id to apply (repeatable).")
+]
+ModelOpt = Annotated[
+    list[str] | None, typer.Option("--model", "-m", help="Model (repeatable).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
+
+
+def _json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2))
+
+
+@app.command()
+def compare(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    lever: LeverOpt = None,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare forecasts: baseline, each lever alone, all levers together, and the deltas."""
+    from accord.analysis.compare import compare as run
+
+    result = run(load_scenario(scenario), lever or [], model or DEFAULT_MODELS)
+    if as_json:
+        _json(result.to_dict())
+        return
+    s = result.scenario
+    for m in result.models:
+        table = Table(title=f"{s.name} — {m}: forecast (Δ vs baseline)", title_justify="left")
+        table.add_column("issue")
+        for variant in result.variants:
+            table.add_column(variant, justify="right")
+        for issue in s.issues:
+            cells = []
+            for variant in result.variants:
+                value = result.forecasts[variant][m][issue.id]
+                if variant == "baseline":
+                    cells.append(f"{value:.1f}")
+                else:
+                    d = result.delta(variant)[m][issue.id]
+                    color = "green" if d > 0.05 else "red" if d < -0.05 else "dim"
+                    cells.append(f"{value:.1f} [{color}]({d:+.1f})[/{color}]")
+            table.add_row(issue.name, *cells)
+        out.print(table)
+
+
+def _progress_bar(label: str) -> Any:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn(label), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TimeRemainingColumn(), console=err, transient=True)
+
+
+@app.command()
+def sweep(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    draws: Annotated[int, typer.Option(min=1, help="Number of Monte Carlo draws.")] = 1000,
+    model: ModelOpt = None,
+    lever: LeverOpt = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Random seed.")] = None,
+    executor: Annotated[str, typer.Option(help="serial, processes or dask.")] = "serial",
+    address: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (default: a local cluster).")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sample the scenario's uncertainty and report forecast quantiles per issue and model."""
+    from accord.analysis.executors import make_executor
+    from accord.analysis.sweep import BLOCK
+    from accord.analysis.sweep import sweep as run
+
+    ex = make_executor(executor, workers=workers, address=address)
+    s = load_scenario(scenario)
+    with _progress_bar(f"sweep {s.id}") as bar:
+        task = bar.add_task("draws", total=draws)
+        result = run(s, model or DEFAULT_MODELS, levers=lever or [], draws=draws, seed=seed,
+                     executor=ex, progress=lambda done, total: bar.update(
+                         task, completed=min(done * BLOCK, draws)))
+    if as_json:
+        _json(result.to_dict())
+        return
+    summary = result.summary()
+    for m, issues in summary.items():
+        table = Table(title=f"{s.name} — {m}, {draws} draws (seed {result.seed})",
+                      title_justify="left")
+        for col in ("issue", "mean", "5%", "25%", "50%", "75%", "95%"):
+            table.add_column(col, justify="left" if col == "issue" else "right")
+        for issue in s.issues:
+            st = issues[issue.id]
+            table.add_row(issue.name, *(f"{st[k]:.1f}" for k in
+                                        ("mean", "q05", "q25", "q50", "q75", "q95")))
+        out.print(table)
+
+
+@app.command()
+def sensitivity(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    output: Annotated[str, typer.Option(help="The issue whose forecast is analysed.")] = "",
+    model: Annotated[str, typer.Option("--model", "-m", help="Model.")] = "mean",
+    samples: Annotated[int, typer.Option(help="Sobol base samples (a power of two).")] = 512,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
+    lever: LeverOpt = None,
+    top: Annotated[int, typer.Option(min=1, help="Rows to show.")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sobol sensitivity of one issue's forecast to every uncertain value (SALib)."""
+    from accord.analysis.sensitivity import sensitivity as run
+
+    s = load_scenario(scenario)
+    if not output:
+        raise AccordError(f"name the issue to analyse with --output (one of: "
+                          f"{', '.join(s.issue_ids)})")
+    result = run(s, output, model, samples, seed, lever or [])
+    if as_json:
+        _json(result.to_dict())
+        return
+    table = Table(title=f"{s.name} — what drives the {model} forecast of {output} "
+                  f"({result.to_dict()['evaluations']} evaluations)", title_justify="left")
+    for col in ("input", "total effect ST", "first order S1"):
+        table.add_column(col, justify="left" if col == "input" else "right")
+    for row in result.inputs[:top]:
+        table.add_row(str(row["input"]), f"{row['ST']:.3f} ± {row['ST_conf']:.3f}",
+                      f"{row['S1']:.3f} ± {row['S1_conf']:.3f}")
+    out.print(table)
+
+
 def main() -> None:
     """Entry point: run the app; print accord errors as one message, no traceback, exit 1."""
     try:

@@ -24,10 +24,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from accord.models.forecast import Forecast
-from accord.models.nash import disagreement_utilities, nash_solution
-from accord.models.registry import register
+from accord.models.nash import disagreement_utilities, nash_batch, nash_solution
+from accord.models.registry import batch_form, register
 from accord.models.utility import utility
 from accord.scenario.arrays import ScenarioArrays
+from accord.scenario.uncertainty import BatchArrays
 
 __all__ = ["mean", "median", "nash", "weighted_mean", "weighted_median"]
 
@@ -104,3 +105,21 @@ def nash(arrays: ScenarioArrays) -> Forecast:
         disagreement_utilities=dict(zip(arrays.actors, d.tolist(), strict=True)),
         gains=dict(zip(arrays.actors, (utilities - d).tolist(), strict=True)),
     )
+
+
+@batch_form("mean")
+def mean_batch(batch: BatchArrays) -> FloatArray:
+    """Weighted means of every draw, ``(draws, issues)``."""
+    return weighted_mean(batch.position, batch.capability[..., None] * batch.salience)
+
+
+@batch_form("median")
+def median_batch(batch: BatchArrays) -> FloatArray:
+    """Weighted medians of every draw, ``(draws, issues)``."""
+    return weighted_median(batch.position, batch.capability[..., None] * batch.salience)
+
+
+@batch_form("nash")
+def nash_batch_form(batch: BatchArrays) -> FloatArray:
+    """Nash solutions of every draw, ``(draws, issues)``."""
+    return nash_batch(batch.position, batch.salience, batch.capability, batch.status_quo)

@@ -7,14 +7,27 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from accord.errors import AccordError, UnknownNameError
 from accord.models.forecast import Forecast
 from accord.scenario.arrays import ScenarioArrays, to_arrays
 from accord.scenario.schema import Scenario
 
-__all__ = ["ModelFn", "ModelSpec", "available_models", "get_model", "register", "run_model"]
+__all__ = [
+    "BatchFn",
+    "ModelFn",
+    "ModelSpec",
+    "available_models",
+    "batch_form",
+    "get_model",
+    "register",
+    "run_model",
+]
 
 ModelFn = Callable[..., Forecast]
+BatchFn = Callable[..., NDArray[np.float64]]
 
 
 @dataclass(frozen=True)
@@ -38,7 +51,8 @@ class ModelSpec:
             if p.default is not inspect.Parameter.empty
         }
 
-    def __call__(self, data: Scenario | ScenarioArrays, **params: Any) -> Forecast:
+    def check_params(self, params: Mapping[str, Any]) -> None:
+        """Raise a clear error for parameters this model does not have."""
         unknown = sorted(set(params) - set(self.defaults))
         if unknown:
             allowed = ", ".join(self.defaults) or "none"
@@ -46,11 +60,20 @@ class ModelSpec:
                 f"model '{self.name}' has no parameter {', '.join(map(repr, unknown))} "
                 f"(its parameters: {allowed})"
             )
+
+    def __call__(self, data: Scenario | ScenarioArrays, **params: Any) -> Forecast:
+        self.check_params(params)
         arrays = to_arrays(data) if isinstance(data, Scenario) else data
         return self.fn(arrays, **params)
 
+    @property
+    def batch(self) -> BatchFn | None:
+        """The batched form ``fn(batch: BatchArrays, **params) -> (draws, issues)``, if any."""
+        return _BATCH.get(self.name)
+
 
 _MODELS: dict[str, ModelSpec] = {}
+_BATCH: dict[str, BatchFn] = {}
 
 
 def register(
@@ -71,6 +94,16 @@ def register(
         if name in _MODELS:
             raise ValueError(f"model '{name}' is registered twice")
         _MODELS[name] = ModelSpec(name, summary, fn, tolerance, dict(invariance_params or {}))
+        return fn
+
+    return deco
+
+
+def batch_form(name: str) -> Callable[[BatchFn], BatchFn]:
+    """Register the batched form of model ``name``: forecasts of many draws as one array."""
+
+    def deco(fn: BatchFn) -> BatchFn:
+        _BATCH[name] = fn
         return fn
 
     return deco

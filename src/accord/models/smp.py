@@ -25,9 +25,10 @@ from accord.models.forecast import Forecast
 from accord.models.pce import PCEModel, VotingRule, VPModel, coalitions, pce
 from accord.models.pce import victory_probabilities as vp
 from accord.models.pce import vote as _vote
-from accord.models.registry import register
+from accord.models.registry import batch_form, register
 from accord.models.utility import utility
 from accord.scenario.arrays import ScenarioArrays
+from accord.scenario.uncertainty import BatchArrays
 
 __all__ = ["SMPOptions", "SMPRun", "run_smp", "smp"]
 
@@ -607,3 +608,20 @@ def smp(
         },
     )
 
+
+
+@batch_form("smp")
+def smp_batch(batch: BatchArrays, seed: int | None = None, **params: Any) -> FloatArray:
+    """SMP forecasts of every draw, ``(draws, issues)`` (finished draws leave the batch)."""
+    capability_scale = params.pop("capability_scale", "as_given")
+    opt = SMPOptions(**params)
+    capability = batch.capability
+    if capability_scale == "relative":
+        capability = 100.0 * capability / capability.max(axis=1, keepdims=True)
+    rng = None
+    if opt.transitions == "stochastic":
+        rng = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(batch.draws)]
+    run = run_smp(batch.position, batch.salience, capability, opt, rng, record=False)
+    best = np.argmax(run.final_prob, axis=1)
+    result: FloatArray = run.final_positions[np.arange(batch.draws), best] * 100.0
+    return result
