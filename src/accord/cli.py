@@ -41,6 +41,23 @@ ScenarioArg = Annotated[
 ]
 
 
+SaveOpt = Annotated[bool, typer.Option("--save", help="Save the result to the run store.")]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--store", help="Run store URL (SQLAlchemy; default: SQLite in your data dir, "
+                 "or $ACCORD_STORE)."),
+]
+
+
+def _save(store: str | None, kind: str, scenario: Scenario, result: dict[str, Any],
+          params: dict[str, Any] | None = None, seed: int | None = None) -> None:
+    from accord.store import RunStore
+
+    db = RunStore(store)
+    run_id = db.save(kind, scenario, result, params, seed)
+    err.print(f"saved run {run_id} to {db.url}")
+
+
 class ExportFormat(StrEnum):
     yaml = "yaml"
     ktab_csv = "ktab-csv"
@@ -77,10 +94,15 @@ def forecast(
         bool,
         typer.Option("--history", help="Also show each iterative model's position trajectories."),
     ] = False,
+    save: SaveOpt = False,
+    store: StoreOpt = None,
 ) -> None:
     """Forecast where the negotiation lands, per issue and model."""
     s = load_scenario(scenario)
     results = forecast_all(s, model or DEFAULT_MODELS)
+    if save:
+        _save(store, "forecast", s, {"forecasts": {m: f.to_dict() for m, f in results.items()}},
+              {"models": list(results)})
     if as_json:
         payload: dict[str, Any] = {
             "scenario": s.id,
@@ -268,11 +290,16 @@ def compare(
     lever: LeverOpt = None,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
+    save: SaveOpt = False,
+    store: StoreOpt = None,
 ) -> None:
     """Compare forecasts: baseline, each lever alone, all levers together, and the deltas."""
     from accord.analysis.compare import compare as run
 
     result = run(load_scenario(scenario), lever or [], model or DEFAULT_MODELS)
+    if save:
+        _save(store, "compare", result.scenario, result.to_dict(),
+              {"levers": list(result.levers), "models": list(result.models)})
     if as_json:
         _json(result.to_dict())
         return
@@ -316,6 +343,8 @@ def sweep(
     ] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
     as_json: JsonOpt = False,
+    save: SaveOpt = False,
+    store: StoreOpt = None,
 ) -> None:
     """Sample the scenario's uncertainty and report forecast quantiles per issue and model."""
     from accord.analysis.executors import make_executor
@@ -329,6 +358,10 @@ def sweep(
         result = run(s, model or DEFAULT_MODELS, levers=lever or [], draws=draws, seed=seed,
                      executor=ex, progress=lambda done, total: bar.update(
                          task, completed=min(done * BLOCK, draws)))
+    if save:
+        _save(store, "sweep", s, result.to_dict(),
+              {"models": list(result.models), "levers": list(result.levers), "draws": draws},
+              result.seed)
     if as_json:
         _json(result.to_dict())
         return
@@ -355,6 +388,8 @@ def sensitivity(
     lever: LeverOpt = None,
     top: Annotated[int, typer.Option(min=1, help="Rows to show.")] = 20,
     as_json: JsonOpt = False,
+    save: SaveOpt = False,
+    store: StoreOpt = None,
 ) -> None:
     """Sobol sensitivity of one issue's forecast to every uncertain value (SALib)."""
     from accord.analysis.sensitivity import sensitivity as run
@@ -364,6 +399,9 @@ def sensitivity(
         raise AccordError(f"name the issue to analyse with --output (one of: "
                           f"{', '.join(s.issue_ids)})")
     result = run(s, output, model, samples, seed, lever or [])
+    if save:
+        _save(store, "sensitivity", s, result.to_dict(),
+              {"output": output, "model": model, "samples": samples, "levers": lever or []}, seed)
     if as_json:
         _json(result.to_dict())
         return
@@ -375,6 +413,57 @@ def sensitivity(
         table.add_row(str(row["input"]), f"{row['ST']:.3f} ± {row['ST_conf']:.3f}",
                       f"{row['S1']:.3f} ± {row['S1_conf']:.3f}")
     out.print(table)
+
+
+runs_app = typer.Typer(help="Saved runs: list, show, export.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.command("list")
+def runs_list(
+    store: StoreOpt = None,
+    kind: Annotated[str | None, typer.Option(help="Only runs of this kind.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many (newest first).")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """List stored runs, newest first."""
+    from accord.store import RunStore
+
+    db = RunStore(store)
+    runs = db.list(kind, limit)
+    if as_json:
+        _json([{k: v for k, v in r.to_dict().items() if k not in ("scenario", "result")}
+               for r in runs])
+        return
+    table = Table(title=f"runs in {db.url}", title_justify="left")
+    for col in ("id", "kind", "scenario", "created", "seed", "accord"):
+        table.add_column(col)
+    for r in runs:
+        table.add_row(r.id, r.kind, r.scenario_id, r.created,
+                      "" if r.seed is None else str(r.seed), r.accord_version)
+    out.print(table)
+
+
+@runs_app.command("show")
+def runs_show(run_id: str, store: StoreOpt = None) -> None:
+    """Print one stored run as JSON."""
+    from accord.store import RunStore
+
+    _json(RunStore(store).get(run_id).to_dict())
+
+
+@runs_app.command("export")
+def runs_export(
+    run_id: str,
+    output: Annotated[Path, typer.Option("--output", "-o", help="JSON file to write.")],
+    store: StoreOpt = None,
+    force: Annotated[bool, typer.Option(help="Overwrite OUTPUT if it exists.")] = False,
+) -> None:
+    """Write one stored run to a JSON file."""
+    from accord.store import RunStore
+
+    _write(output, json.dumps(RunStore(store).get(run_id).to_dict(), indent=2), force)
+    err.print(f"wrote {output}")
 
 
 def main() -> None:
