@@ -77,6 +77,11 @@ def sensitivity(
         batch_forecast(model, batch_from_uniforms(varied, design[i : i + _CHUNK], values))[:, k]
         for i in range(0, len(design), _CHUNK)
     ])
+    if np.ptp(y) == 0.0:
+        raise AccordError(
+            f"the {model} forecast of '{output}' does not change with any uncertain value, so "
+            "every Sobol index is zero"
+        )
     result = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
     rows: list[dict[str, float | str]] = [
         {"input": v.name, "S1": float(result["S1"][j]), "S1_conf": float(result["S1_conf"][j]),

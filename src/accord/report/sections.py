@@ -1,0 +1,222 @@
+"""Report sections: titles, prose, tables and figures built from :class:`ReportData`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from accord.report import figures
+from accord.report.build import ReportData
+from accord.scenario.schema import Param, Scenario
+
+__all__ = ["Section", "Table", "build_sections"]
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+    caption: str = ""
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    figures: list[tuple[str, Figure]] = field(default_factory=list)
+
+
+def _f(x: Any, digits: int = 1) -> str:
+    return "—" if x is None else f"{float(x):.{digits}f}"
+
+
+def _param(p: Param) -> str:
+    text = f"{p.value:g}"
+    if p.low is not None and p.high is not None:
+        text += f" ({p.low:g}–{p.high:g})"
+    return text
+
+
+def _cite(p: Param) -> str:
+    return "; ".join(f"{e.source} ¶{e.paragraph}: {e.claim}" for e in p.evidence)
+
+
+def _overview(s: Scenario, data: ReportData) -> Section:
+    sec = Section("overview", "Scenario")
+    sec.paragraphs.append(s.description or s.name)
+    if data.levers:
+        sec.paragraphs.append("Levers applied: " + ", ".join(data.levers) + ".")
+    header = ["actor", "capability", *(i.name for i in s.issues)]
+    rows = [[a.name, _param(a.capability),
+             *("absent" if i.id in a.absent_from else
+               f"{a.positions[i.id].value:g} / {a.saliences[i.id].value:g}" for i in s.issues)]
+            for a in s.actors]
+    rows.append(["status quo", "", *("—" if i.status_quo is None else _param(i.status_quo)
+                                     for i in s.issues)])
+    sec.tables.append(Table(header, rows, "position / salience per issue (0–100)"))
+    sec.tables.append(Table(["issue", "anchor points"], [
+        [i.name, "; ".join(f"{p:g}: {label}" for p, label in i.anchors.items())]
+        for i in s.issues]))
+    if s.sources:
+        sec.tables.append(Table(["source", "title", "author", "date"], [
+            [src.id, src.title, src.author, src.date] for src in s.sources], "sources"))
+    evidence = []
+    for a in s.actors:
+        evidence.append([a.name, "capability", _param(a.capability), _cite(a.capability)])
+        for i in s.issues:
+            if i.id in a.positions:
+                for kind, p in (("position", a.positions[i.id]),
+                                ("salience", a.saliences[i.id])):
+                    evidence.append([a.name, f"{kind}: {i.name}", _param(p), _cite(p)])
+    for i in s.issues:
+        if i.status_quo is not None:
+            evidence.append(["—", f"status quo: {i.name}", _param(i.status_quo),
+                             _cite(i.status_quo)])
+    if any(row[3] for row in evidence):
+        sec.tables.append(Table(["actor", "value", "number (range)", "evidence"], evidence,
+                                "every number and the evidence it rests on"))
+    return sec
+
+
+def _forecasts(s: Scenario, res: dict[str, Any]) -> list[Section]:
+    fcs = res["forecasts"]
+    sec = Section("forecasts", "Forecasts by model")
+    table = {m: f["outcome"] for m, f in fcs.items()}
+    rows = []
+    for i in s.issues:
+        cells = [f"{_f(table[m][i.id])} — {i.nearest_anchor(table[m][i.id])}" for m in table]
+        rows.append([i.name, "—" if i.status_quo is None else _f(i.status_quo.value), *cells])
+    sec.tables.append(Table(["issue", "status quo", *table], rows))
+    sec.figures.append(("forecast strips", figures.forecast_strips(s, table)))
+    out = [sec]
+    traj = Section("trajectories", "How the iterative models got there")
+    for m, f in fcs.items():
+        if f.get("history"):
+            traj.figures.append((f"{m} trajectories", figures.trajectories(s, f["history"], m)))
+    if traj.figures:
+        out.append(traj)
+    deals = fcs.get("exchange", {}).get("diagnostics", {}).get("rounds")
+    if deals:
+        sec_d = Section("deals", "Deals found by the exchange model")
+        sec_d.paragraphs.append("Each row is an exchange: each actor gives ground on the issue it "
+                                "cares less about, in return for a move on the other.")
+        rows = []
+        for r, rnd in enumerate(deals, start=1):
+            for ex in rnd.get("exchanges", []):
+                moves = "; ".join(f"{mv['actor']} {k}: {_f(mv['from'])}→{_f(mv['to'])}"
+                                  for k, mv in ex.get("moves", {}).items())
+                rows.append([str(r), ex["actor_i"], ex["actor_j"], str(ex["supplies_i"]),
+                             str(ex["supplies_j"]), moves, _f(ex.get("gain"), 4)])
+        sec_d.tables.append(Table(["round", "actor i", "actor j", "i gives on", "j gives on",
+                                   "moves", "gain"], rows[:200]))
+        out.append(sec_d)
+    return out
+
+
+def _compare(s: Scenario, res: dict[str, Any]) -> Section:
+    sec = Section("levers", "Lever comparison")
+    base = res["forecasts"]["baseline"]
+    for m in res["models"]:
+        rows = [[i.name, _f(base[m][i.id]),
+                 *(f"{res['deltas'][v][m][i.id]:+.1f}" for v in res["deltas"])]
+                for i in s.issues]
+        sec.tables.append(Table(["issue", f"{m} baseline", *res["deltas"]], rows,
+                                f"{m}: change against the baseline"))
+    sec.figures.append(("lever deltas (nash)" if "nash" in res["models"] else "lever deltas",
+                        figures.lever_deltas(s, res["deltas"], res["models"][-1])))
+    return sec
+
+
+def _uncertainty(s: Scenario, sweep: dict[str, Any] | None,
+                 sens: dict[str, Any] | None) -> Section:
+    sec = Section("uncertainty", "Uncertainty")
+    if sweep:
+        sec.paragraphs.append(
+            f"{sweep['draws']} draws (seed {sweep['seed']}) over every value with a range.")
+        for m, issues in sweep["summary"].items():
+            sec.tables.append(Table(["issue", "mean", "5%", "25%", "50%", "75%", "95%"], [
+                [i.name, *(_f(issues[i.id][k]) for k in ("mean", "q05", "q25", "q50", "q75",
+                                                          "q95"))] for i in s.issues], m))
+        sec.figures.append(("forecast ranges", figures.sweep_ranges(s, sweep["summary"])))
+    if sens:
+        sec.paragraphs.append(f"What drives the {sens['model']} forecast of {sens['output']} "
+                              "(Sobol indices; total effect includes interactions).")
+        sec.figures.append(("sensitivity", figures.sensitivity_bars(sens)))
+    return sec
+
+
+def _strategy(res: dict[str, Any]) -> Section:
+    sec = Section("strategy", "Strategy lab: grand bargain vs incremental")
+    rows = []
+    for name, p in res.get("protocols", {}).items():
+        lv = p.get("p_denuclearization", {})
+        rows.append([name, _f(lv.get("25"), 2), _f(lv.get("50"), 2), _f(lv.get("75"), 2),
+                     _f(p.get("p_breakdown"), 2), _f(p.get("expected_phases"), 1)])
+    sec.tables.append(Table(["protocol", "P(denucl. ≥25)", "P(≥50)", "P(≥75)", "P(breakdown)",
+                             "expected phases"], rows))
+    sec.figures.append(("strategy outcomes", figures.strategy_outcomes(res)))
+    return sec
+
+
+def _crisis(res: dict[str, Any]) -> Section:
+    sec = Section("crisis", "Crisis game: would China intervene?")
+    for key in ("summary", "text"):
+        if isinstance(res.get(key), str):
+            sec.paragraphs.append(res[key])
+    path = res.get("path") or res.get("equilibrium_path") or []
+    if isinstance(path, list) and path and isinstance(path[0], dict):
+        keys = list(path[0])
+        sec.tables.append(Table(keys, [[str(p.get(k, "")) for k in keys] for p in path]))
+    lev = res.get("levers")
+    if isinstance(lev, list) and lev and isinstance(lev[0], dict):
+        keys = list(lev[0])
+        sec.tables.append(Table(keys, [[str(p.get(k, "")) for k in keys] for p in lev],
+                                "each lever alone"))
+    if res.get("tree"):
+        sec.figures.append(("crisis tree", figures.crisis_tree(res)))
+    return sec
+
+
+def _provenance(data: ReportData) -> Section:
+    sec = Section("provenance", "Provenance")
+    rows = []
+    for kind, res in data.results.items():
+        prov = res.get("provenance") or {}
+        if kind == "forecast":
+            for m, f in res["forecasts"].items():
+                rows.append([kind, m, str(f.get("params", {})), "—"])
+            continue
+        rows.append([kind, str(prov.get("models") or prov.get("model") or ""),
+                     str({k: v for k, v in prov.items() if k not in ("scenario",)}),
+                     str(res.get("seed", prov.get("seed", "—")))])
+    from accord import __version__
+    from accord.provenance import scenario_hash
+
+    sec.paragraphs.append(f"Scenario {data.scenario.id}, content hash "
+                          f"{scenario_hash(data.scenario)}; accord {__version__}.")
+    sec.tables.append(Table(["result", "models", "parameters and provenance", "seed"], rows))
+    return sec
+
+
+def build_sections(data: ReportData) -> list[Section]:
+    """Every section whose results exist, in reading order."""
+    s, r = data.scenario, data.results
+    out = [_overview(s, data)]
+    if "forecast" in r:
+        out += _forecasts(s, r["forecast"])
+    if "compare" in r:
+        out.append(_compare(s, r["compare"]))
+    if "sweep" in r or "sensitivity" in r:
+        out.append(_uncertainty(s, r.get("sweep"), r.get("sensitivity")))
+    builders: dict[str, Callable[[dict[str, Any]], Section]] = {
+        "strategy": _strategy, "crisis": _crisis}
+    for key, build in builders.items():
+        if key in r:
+            out.append(build(r[key]))
+    out.append(_provenance(data))
+    return out
