@@ -415,6 +415,52 @@ def sensitivity(
     out.print(table)
 
 
+class ReportFormat(StrEnum):
+    html = "html"
+    md = "md"
+
+
+@app.command()
+def report(
+    scenario: Annotated[
+        str | None, typer.Argument(help="Scenario (built-in name or file); not with --run.")
+    ] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")] = Path(
+        "report.html"),
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="html or md.")] = (
+        ReportFormat.html),
+    lever: LeverOpt = None,
+    draws: Annotated[int, typer.Option(min=1, help="Monte Carlo draws.")] = 2000,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
+    run: Annotated[
+        list[str] | None,
+        typer.Option("--run", help="Build from stored run(s) instead of computing (repeatable)."),
+    ] = None,
+    store: StoreOpt = None,
+    force: Annotated[bool, typer.Option(help="Overwrite OUTPUT if it exists.")] = False,
+) -> None:
+    """Write a report (HTML with embedded figures, or Markdown with PNGs beside it)."""
+    from accord.report import compute_report, render_html, render_markdown, report_from_runs
+
+    if output.exists() and not force:
+        raise AccordError(f"{output}: already exists; choose another name or pass --force")
+    if run:
+        if scenario is not None:
+            raise AccordError("give either a scenario or --run, not both")
+        from accord.store import RunStore
+
+        db = RunStore(store)
+        data = report_from_runs([db.get(r) for r in run])
+    else:
+        with err.status("computing") as status:
+            data = compute_report(load_scenario(scenario or DEFAULT_SCENARIO), lever or [],
+                                  draws, seed, progress=lambda label: status.update(label))
+    with err.status("rendering"):
+        text = render_html(data) if fmt == ReportFormat.html else render_markdown(data, output)
+    _write(output, text, force=True)
+    err.print(f"wrote {output}")
+
+
 runs_app = typer.Typer(help="Saved runs: list, show, export.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 
