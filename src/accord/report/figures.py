@@ -187,7 +187,7 @@ def strategy_outcomes(result: Mapping[str, Any], ax: Axes | None = None) -> Figu
     labels = ["≥25", "≥50", "≥75", "breakdown"]
     width = 0.8 / max(len(protocols), 1)
     for j, (name, p) in enumerate(protocols.items()):
-        levels = p.get("p_denuclearization", {})
+        levels = p.get("p_denuclearization") or {}
         values = [levels.get("25", 0.0), levels.get("50", 0.0), levels.get("75", 0.0),
                   p.get("p_breakdown", 0.0)]
         a.bar([x + j * width for x in range(4)], values, width=width, color="white",

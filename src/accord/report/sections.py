@@ -154,7 +154,7 @@ def _strategy(res: dict[str, Any]) -> Section:
     sec = Section("strategy", "Strategy lab: grand bargain vs incremental")
     rows = []
     for name, p in res.get("protocols", {}).items():
-        lv = p.get("p_denuclearization", {})
+        lv = p.get("p_denuclearization") or {}
         rows.append([name, _f(lv.get("25"), 2), _f(lv.get("50"), 2), _f(lv.get("75"), 2),
                      _f(p.get("p_breakdown"), 2), _f(p.get("expected_phases"), 1)])
     sec.tables.append(Table(["protocol", "P(denucl. ≥25)", "P(≥50)", "P(≥75)", "P(breakdown)",
