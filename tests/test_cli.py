@@ -152,3 +152,19 @@ def test_smp_history_table(capsys: pytest.CaptureFixture[str], monkeypatch: pyte
     assert code == 0 and "positions by state" in out and "prob" in out and "stopped" in out
     code, out, _ = run(capsys, monkeypatch, "forecast", "example-trade", "--model", "mean", "--history", "--json")
     assert code == 0 and json.loads(out)["history"] == {}
+
+
+def test_strategy_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = run(capsys, monkeypatch, "strategy", "korea-2020", "--draws", "300", "--seed", "7", "--json")
+    data = json.loads(out)
+    assert code == 0 and set(data["protocols"]) == {"grand_bargain", "incremental"}
+    for p in data["protocols"].values():
+        lv = p["p_denuclearization"]
+        assert 1 >= lv["25"] >= lv["50"] >= lv["75"] >= 0 and 0 <= p["p_breakdown"] <= 1
+    code, out2, _ = run(capsys, monkeypatch, "strategy", "korea-2020", "--draws", "300", "--seed", "7", "--json")
+    assert out2 == out
+    code, out, _ = run(capsys, monkeypatch, "strategy", "korea-2020", "--draws", "200", "--seed", "1",
+                       "--protocol", "incremental", "--lever", "yongbyon-deal")
+    assert code == 0 and "incremental" in out and "grand_bargain" not in out
+    code, _, err = run(capsys, monkeypatch, "strategy", "--protocol", "nope")
+    assert code == 1 and "unknown protocol 'nope'" in err

@@ -415,6 +415,65 @@ def sensitivity(
     out.print(table)
 
 
+@app.command()
+def strategy(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    protocol: Annotated[
+        list[str] | None,
+        typer.Option("--protocol", "-p", help="grand_bargain or incremental (repeatable)."),
+    ] = None,
+    lever: LeverOpt = None,
+    draws: Annotated[int, typer.Option(min=1, help="Monte Carlo draws per protocol.")] = 2000,
+    seed: Annotated[int | None, typer.Option(min=0, help="Random seed.")] = None,
+    as_json: JsonOpt = False,
+    save: SaveOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """Grand bargain vs incremental: negotiate, then implement phase by phase with cheating."""
+    from accord.negotiation import run_strategy
+
+    s = load_scenario(scenario)
+    with err.status("simulating"):
+        result = run_strategy(s, protocol or ("grand_bargain", "incremental"), lever or [],
+                              draws, seed)
+    data = result.to_dict()
+    if save:
+        _save(store, "strategy", s, data, {"protocols": list(data["protocols"]),
+                                            "levers": lever or [], "draws": draws},
+              data["metadata"]["seed"])
+    if as_json:
+        _json(data)
+        return
+    protocols = data["protocols"]
+    table = Table(title=f"{s.name} — strategy lab, {draws} draws per protocol "
+                  f"(seed {data['metadata']['seed']})", title_justify="left")
+    table.add_column("")
+    for name in protocols:
+        table.add_column(name, justify="right")
+
+    def row(label: str, get: Any, digits: int = 2) -> None:
+        table.add_row(label, *(_num(get(p), digits) for p in protocols.values()))
+
+    row("P(agreement)", lambda p: p.get("p_agreement"))
+    for level in ("25", "50", "75"):
+        row(f"P(denuclearization ≥ {level})",
+            lambda p, lv=level: (p.get("p_denuclearization") or {}).get(lv))
+    row("P(breakdown)", lambda p: p.get("p_breakdown"))
+    row("expected phases completed", lambda p: p.get("expected_phases"), 1)
+    for issue in s.issues:
+        row(f"expected {issue.id}", lambda p, k=issue.id: p["expected_final"][k], 1)
+    for actor in s.actors:
+        row(f"utility: {actor.id}", lambda p, a=actor.id: p["expected_utility"][a], 3)
+    out.print(table)
+    if data["metadata"].get("defaulted"):
+        out.print(f"[dim]parameters not in the scenario, at their documented defaults: "
+                  f"{', '.join(data['metadata']['defaulted'])}[/dim]")
+
+
+def _num(x: Any, digits: int) -> str:
+    return "—" if x is None else f"{float(x):.{digits}f}"
+
+
 class ReportFormat(StrEnum):
     html = "html"
     md = "md"
@@ -459,6 +518,19 @@ def report(
         text = render_html(data) if fmt == ReportFormat.html else render_markdown(data, output)
     _write(output, text, force=True)
     err.print(f"wrote {output}")
+
+
+@app.command()
+def serve(
+    db: Annotated[str | None, typer.Option("--db", help="Session database URL (SQLAlchemy; "
+                  "default: SQLite in your data dir, or $ACCORD_ROOM_DB).")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the crisis room: a live multi-team exercise in the browser (needs accord[web])."""
+    from accord.web.cli import serve as run
+
+    run(db=db, host=host, port=port)
 
 
 runs_app = typer.Typer(help="Saved runs: list, show, export.", no_args_is_help=True)

@@ -111,6 +111,7 @@ def batch_form(name: str) -> Callable[[BatchFn], BatchFn]:
 
 def _load_builtin() -> None:
     # importing a model module registers its models
+    import accord.models.bdm
     import accord.models.compromise
     import accord.models.smp  # noqa: F401
 

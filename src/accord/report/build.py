@@ -74,9 +74,12 @@ def compute_report(
         from accord.negotiation import run_strategy
 
         step("strategy lab")
-        data.results["strategy"] = run_strategy(
-            scenario, levers=levers, draws=min(draws, 2000), seed=seed
-        ).to_dict()
+        try:
+            data.results["strategy"] = run_strategy(
+                scenario, levers=levers, draws=min(draws, 2000), seed=seed
+            ).to_dict()
+        except AccordError:  # e.g. no status quo to negotiate from: no strategy section
+            pass
     if _available("accord.crisis"):
         from accord.crisis import crisis_report
 

@@ -126,7 +126,9 @@ def ppf(values: tuple[UncertainValue, ...], u: FloatArray) -> FloatArray:
 
         a = 1.0 + 4.0 * (mode[pert] - low[pert]) / span[pert]
         b = 1.0 + 4.0 * (high[pert] - mode[pert]) / span[pert]
-        out[:, pert] = low[pert] + span[pert] * beta.ppf(u[:, pert], a, b)
+        # scipy's beta quantile is unreliable for subnormal probabilities
+        up = np.clip(u[:, pert], 1e-15, 1.0 - 1e-15)
+        out[:, pert] = low[pert] + span[pert] * beta.ppf(up, a, b)
     return np.clip(out, low, high)
 
 
