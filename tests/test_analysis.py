@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from accord import AccordError, UnknownNameError, forecast, load_scenario
 from accord.analysis import batch_forecast, compare, make_executor, sensitivity, sweep
 from accord.analysis.executors import DaskExecutor
-from accord.cli import main
 from accord.levers import apply_levers
 from accord.models import registry
 from accord.scenario import Param
@@ -25,7 +24,10 @@ from accord.scenario.uncertainty import (
     uncertain_values,
 )
 
+from .conftest import CliResult
 from .factories import make_scenario
+
+Cli = Callable[..., CliResult]
 
 KOREA = load_scenario("korea-2020")
 TRADE = load_scenario("example-trade")
@@ -223,30 +225,21 @@ def test_sensitivity_errors() -> None:
 # --- CLI -----------------------------------------------------------------------------------------
 
 
-def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["accord", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    got = capsys.readouterr()
-    return code, got.out, got.err
 
 
-def test_cli_compare_sweep_sensitivity_json(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    code, out, _ = run(capsys, monkeypatch, "compare", "korea-2020", "--lever", "four-nos", "--json")
+def test_cli_compare_sweep_sensitivity_json(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = cli("compare", "korea-2020", "--lever", "four-nos", "--json")
     assert code == 0 and set(json.loads(out)["deltas"]) == {"four-nos"}
-    code, out, _ = run(capsys, monkeypatch, "sweep", "korea-2020", "--draws", "500", "--seed", "7", "--json")
+    code, out, _ = cli("sweep", "korea-2020", "--draws", "500", "--seed", "7", "--json")
     data = json.loads(out)
     assert code == 0 and data["seed"] == 7 and set(data["summary"]) == {"mean", "median", "nash"}
-    code, out2, _ = run(capsys, monkeypatch, "sweep", "korea-2020", "--draws", "500", "--seed", "7",
+    code, out2, _ = cli("sweep", "korea-2020", "--draws", "500", "--seed", "7",
                         "--json", "--executor", "processes")
     assert out2 == out
-    code, out, _ = run(capsys, monkeypatch, "sensitivity", "korea-2020", "--output", "sanctions",
+    code, out, _ = cli("sensitivity", "korea-2020", "--output", "sanctions",
                        "--samples", "64", "--json")
     assert code == 0 and json.loads(out)["inputs"][0]["ST"] >= json.loads(out)["inputs"][-1]["ST"]
-    code, _, err = run(capsys, monkeypatch, "compare", "korea-2020", "--lever", "nope")
+    code, _, err = cli("compare", "korea-2020", "--lever", "nope")
     assert code == 1 and "unknown lever 'nope'" in err
-    code, _, err = run(capsys, monkeypatch, "sensitivity", "korea-2020")
+    code, _, err = cli("sensitivity", "korea-2020")
     assert code == 1 and "--output" in err

@@ -5,32 +5,23 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from accord import load_scenario
-from accord.cli import main
 
-from .conftest import EXAMPLE, REFERENCE, need
+from .conftest import EXAMPLE, REFERENCE, CliResult, need
 
-
-def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["accord", *args])
-    monkeypatch.setenv("COLUMNS", "200")
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+Cli = Callable[..., CliResult]
 
 
-def test_forecast_defaults_to_korea(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    code, out, _ = run(capsys, monkeypatch, "forecast")
+
+
+def test_forecast_defaults_to_korea(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = cli("forecast")
     assert code == 0
     s = load_scenario("korea-2020")
     assert s.name in out
@@ -40,8 +31,8 @@ def test_forecast_defaults_to_korea(capsys: pytest.CaptureFixture[str], monkeypa
         assert model in out
 
 
-def test_forecast_json_is_only_json(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    code, out, _ = run(capsys, monkeypatch, "forecast", "--json")
+def test_forecast_json_is_only_json(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = cli("forecast", "--json")
     assert code == 0
     data = json.loads(out)
     s = load_scenario("korea-2020")
@@ -50,9 +41,9 @@ def test_forecast_json_is_only_json(capsys: pytest.CaptureFixture[str], monkeypa
     assert list(data["forecasts"]["nash"]) == list(s.issue_ids)
 
 
-def test_forecast_ktab_csv_mean_is_the_weighted_mean(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_forecast_ktab_csv_mean_is_the_weighted_mean(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     path = need(REFERENCE / "ktab-smp" / "dummyData_3Dim.csv")
-    code, out, _ = run(capsys, monkeypatch, "forecast", str(path), "--model", "mean", "--json")
+    code, out, _ = cli("forecast", str(path), "--model", "mean", "--json")
     assert code == 0
     got = json.loads(out)["forecasts"]["mean"]
     rows = [r for r in csv.reader(path.read_text().splitlines())][2:]
@@ -63,62 +54,62 @@ def test_forecast_ktab_csv_mean_is_the_weighted_mean(capsys: pytest.CaptureFixtu
         assert value == pytest.approx(num / den, rel=1e-12)
 
 
-def test_forecast_decide_file(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_forecast_decide_file(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     path = need(REFERENCE / "exchange" / "copenhagen.csv")
-    code, out, _ = run(capsys, monkeypatch, "forecast", str(path), "-m", "mean", "--json")
+    code, out, _ = cli("forecast", str(path), "-m", "mean", "--json")
     assert code == 0
     # the reference README gives the starting compromise point of Newtreaty
     assert json.loads(out)["forecasts"]["mean"]["Newtreaty"] == pytest.approx(61.5763, abs=5e-5)
 
 
-def test_unknown_model_and_scenario(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    code, _, err = run(capsys, monkeypatch, "forecast", "--model", "oracle")
+def test_unknown_model_and_scenario(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _, err = cli("forecast", "--model", "oracle")
     assert code == 1 and "unknown model 'oracle'" in err and "Traceback" not in err
-    code, _, err = run(capsys, monkeypatch, "forecast", "no-such-scenario")
+    code, _, err = cli("forecast", "no-such-scenario")
     assert code == 1 and "not a built-in scenario" in err
 
 
-def test_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    code, out, _ = run(capsys, monkeypatch, "validate", str(EXAMPLE))
+def test_validate(tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = cli("validate", str(EXAMPLE))
     assert code == 0 and out.strip() == "ok"
     bad = tmp_path / "bad.yaml"
     bad.write_text(EXAMPLE.read_text().replace("tariffs: 30,", "tariffs: 140,"))
-    code, out, err = run(capsys, monkeypatch, "validate", str(bad))
+    code, out, err = cli("validate", str(bad))
     assert code == 1
     assert "bad.yaml:" in err and "actors[1].positions.tariffs: 140 is outside 0–100" in err
     assert "Traceback" not in err and out == ""
 
 
-def test_import_export_round_trip_and_no_clobbering(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_import_export_round_trip_and_no_clobbering(tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     src = need(REFERENCE / "ktab-smp" / "SOE-Pol-Comp.csv")
     out_yaml = tmp_path / "soe.yaml"
-    assert run(capsys, monkeypatch, "import", str(src), "-o", str(out_yaml))[0] == 0
+    assert cli("import", str(src), "-o", str(out_yaml))[0] == 0
     assert load_scenario(out_yaml) == load_scenario(src)
     before = out_yaml.read_text()
-    code, _, err = run(capsys, monkeypatch, "import", str(src), "-o", str(out_yaml))
+    code, _, err = cli("import", str(src), "-o", str(out_yaml))
     assert code == 1 and "already exists" in err and out_yaml.read_text() == before
     out_csv = tmp_path / "soe.csv"
-    assert run(capsys, monkeypatch, "export", str(out_yaml), "--format", "ktab-csv", "-o", str(out_csv))[0] == 0
+    assert cli("export", str(out_yaml), "--format", "ktab-csv", "-o", str(out_csv))[0] == 0
     assert load_scenario(out_csv) == load_scenario(src)
     out_decide = tmp_path / "trade.txt"
-    assert run(capsys, monkeypatch, "export", "example-trade", "-f", "decide-csv", "-o", str(out_decide))[0] == 0
+    assert cli("export", "example-trade", "-f", "decide-csv", "-o", str(out_decide))[0] == 0
     again = load_scenario(out_decide)
     assert again.actor_ids == load_scenario("example-trade").actor_ids
-    code, out, _ = run(capsys, monkeypatch, "export", "example-trade")
+    code, out, _ = cli("export", "example-trade")
     assert code == 0 and out.startswith("id: example-trade")
 
 
-def test_export_bad_format(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    code, _, err = run(capsys, monkeypatch, "export", "example-trade", "--format", "pdf")
+def test_export_bad_format(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _, err = cli("export", "example-trade", "--format", "pdf")
     assert code == 2 and "pdf" in err
 
 
-def test_scenarios_show_models(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    code, out, _ = run(capsys, monkeypatch, "scenarios")
+def test_scenarios_show_models(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = cli("scenarios")
     assert code == 0 and "korea-2020" in out and "korea-2018" in out
-    code, out, _ = run(capsys, monkeypatch, "show", "example-trade")
+    code, out, _ = cli("show", "example-trade")
     assert code == 0 and "Northland" in out and "90 / 80" in out
-    code, out, _ = run(capsys, monkeypatch, "models")
+    code, out, _ = cli("models")
     assert code == 0 and "nash" in out
 
 
@@ -135,9 +126,9 @@ def test_the_installed_command_is_fast_and_clean(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_smp_history_json_matches_ktab(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_smp_history_json_matches_ktab(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     path = need(REFERENCE / "ktab-smp" / "dummyData_3Dim.csv")
-    code, out, _ = run(capsys, monkeypatch, "forecast", str(path), "--model", "smp", "--history", "--json")
+    code, out, _ = cli("forecast", str(path), "--model", "smp", "--history", "--json")
     assert code == 0
     hist = json.loads(out)["history"]["smp"]
     lines = (REFERENCE / "ktab-smp" / "dummyData_3Dim.history.txt").read_text().splitlines()
@@ -147,24 +138,24 @@ def test_smp_history_json_matches_ktab(capsys: pytest.CaptureFixture[str], monke
     assert ["%.4f" % p for p in hist["prob"][-1]] == ["0.3340", "0.3340", "0.0183", "0.0957", "0.1512", "0.4009", "0.1512"]  # noqa: UP031
 
 
-def test_smp_history_table(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    code, out, _ = run(capsys, monkeypatch, "forecast", "example-trade", "--model", "smp", "--history")
+def test_smp_history_table(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = cli("forecast", "example-trade", "--model", "smp", "--history")
     assert code == 0 and "positions by state" in out and "prob" in out and "stopped" in out
-    code, out, _ = run(capsys, monkeypatch, "forecast", "example-trade", "--model", "mean", "--history", "--json")
+    code, out, _ = cli("forecast", "example-trade", "--model", "mean", "--history", "--json")
     assert code == 0 and json.loads(out)["history"] == {}
 
 
-def test_strategy_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    code, out, _ = run(capsys, monkeypatch, "strategy", "korea-2020", "--draws", "300", "--seed", "7", "--json")
+def test_strategy_cli(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = cli("strategy", "korea-2020", "--draws", "300", "--seed", "7", "--json")
     data = json.loads(out)
     assert code == 0 and set(data["protocols"]) == {"grand_bargain", "incremental"}
     for p in data["protocols"].values():
         lv = p["p_denuclearization"]
         assert 1 >= lv["25"] >= lv["50"] >= lv["75"] >= 0 and 0 <= p["p_breakdown"] <= 1
-    code, out2, _ = run(capsys, monkeypatch, "strategy", "korea-2020", "--draws", "300", "--seed", "7", "--json")
+    code, out2, _ = cli("strategy", "korea-2020", "--draws", "300", "--seed", "7", "--json")
     assert out2 == out
-    code, out, _ = run(capsys, monkeypatch, "strategy", "korea-2020", "--draws", "200", "--seed", "1",
+    code, out, _ = cli("strategy", "korea-2020", "--draws", "200", "--seed", "1",
                        "--protocol", "incremental", "--lever", "yongbyon-deal")
     assert code == 0 and "incremental" in out and "grand_bargain" not in out
-    code, _, err = run(capsys, monkeypatch, "strategy", "--protocol", "nope")
+    code, _, err = cli("strategy", "--protocol", "nope")
     assert code == 1 and "unknown protocol 'nope'" in err

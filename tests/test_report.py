@@ -5,15 +5,24 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from accord import load_scenario
-from accord.cli import main
-from accord.report import ReportData, compute_report, png_bytes, render_html, render_markdown
-from accord.report import figures
+from accord.report import (
+    ReportData,
+    compute_report,
+    figures,
+    png_bytes,
+    render_html,
+    render_markdown,
+)
+
+from .conftest import CliResult
+
+Cli = Callable[..., CliResult]
 
 TRADE = load_scenario("example-trade")
 CHROMIUM = "/usr/bin/chromium"
@@ -64,35 +73,27 @@ def test_markdown_writes_pngs_beside(trade_report: ReportData, tmp_path: Path) -
     assert pngs and all(f"]({name})" in text for name in pngs)
 
 
-def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["accord", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    got = capsys.readouterr()
-    return code, got.out, got.err
 
 
-def test_report_from_stored_runs_without_recomputing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+def test_report_from_stored_runs_without_recomputing(tmp_path: Path, cli: Cli,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ACCORD_STORE", f"sqlite:///{tmp_path / 'runs.sqlite'}")
-    assert run(capsys, monkeypatch, "forecast", "example-trade", "--save")[0] == 0
-    assert run(capsys, monkeypatch, "sweep", "example-trade", "--draws", "200", "--seed", "3", "--save")[0] == 0
-    code, out, _ = run(capsys, monkeypatch, "runs", "list", "--json")
+    assert cli("forecast", "example-trade", "--save")[0] == 0
+    assert cli("sweep", "example-trade", "--draws", "200", "--seed", "3", "--save")[0] == 0
+    code, out, _ = cli("runs", "list", "--json")
     ids = [r["id"] for r in json.loads(out)]
-    import accord.report.build as build
+    import accord.report
 
-    monkeypatch.setattr(build, "compute_report", None)  # any recomputation would fail
+    monkeypatch.setattr(accord.report, "compute_report", None)  # recomputing would fail
     target = tmp_path / "from-runs.html"
-    code, _, err = run(capsys, monkeypatch, "report", *sum((["--run", i] for i in ids), []), "-o", str(target))
+    runs = [arg for i in ids for arg in ("--run", i)]
+    code, _, err = cli("report", *runs, "-o", str(target))
     assert code == 0, err
     html = target.read_text()
     assert "Forecasts by model" in html and "Uncertainty" in html and "200 draws" in html
-    code, _, err = run(capsys, monkeypatch, "report", "example-trade", "-o", str(target))
+    code, _, err = cli("report", "example-trade", "-o", str(target))
     assert code == 1 and "already exists" in err
-    code, _, err = run(capsys, monkeypatch, "report", "--run", "nope", "-o", str(tmp_path / "x.html"))
+    code, _, err = cli("report", "--run", "nope", "-o", str(tmp_path / "x.html"))
     assert code == 1 and "no run 'nope'" in err
 
 

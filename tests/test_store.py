@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from accord import AccordError, UnknownNameError, load_scenario
-from accord.cli import main
 from accord.store import SCHEMA_VERSION, RunStore
+
+from .conftest import CliResult
+
+Cli = Callable[..., CliResult]
 
 
 def url(tmp_path: Path, name: str = "runs.sqlite") -> str:
@@ -77,32 +80,23 @@ def test_newer_or_foreign_store_is_refused_untouched(tmp_path: Path) -> None:
         RunStore("nonsense://host/db")
 
 
-def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["accord", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    got = capsys.readouterr()
-    return code, got.out, got.err
 
 
-def test_cli_save_list_show_export(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+def test_cli_save_list_show_export(tmp_path: Path, cli: Cli,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ACCORD_STORE", url(tmp_path))
-    code, _, err = run(capsys, monkeypatch, "forecast", "example-trade", "--save")
+    code, _, err = cli("forecast", "example-trade", "--save")
     assert code == 0 and "saved run" in err
-    code, out, _ = run(capsys, monkeypatch, "runs", "list", "--json")
+    code, out, _ = cli("runs", "list", "--json")
     runs = json.loads(out)
     assert code == 0 and runs[0]["kind"] == "forecast"
-    code, out, _ = run(capsys, monkeypatch, "runs", "show", runs[0]["id"])
+    code, out, _ = cli("runs", "show", runs[0]["id"])
     shown = json.loads(out)
     assert shown["result"]["forecasts"]["mean"]["outcome"]["tariffs"] > 0
     target = tmp_path / "run.json"
-    assert run(capsys, monkeypatch, "runs", "export", runs[0]["id"], "-o", str(target))[0] == 0
+    assert cli("runs", "export", runs[0]["id"], "-o", str(target))[0] == 0
     assert json.loads(target.read_text())["id"] == runs[0]["id"]
-    code, _, err = run(capsys, monkeypatch, "runs", "export", runs[0]["id"], "-o", str(target))
+    code, _, err = cli("runs", "export", runs[0]["id"], "-o", str(target))
     assert code == 1 and "already exists" in err
-    code, _, err = run(capsys, monkeypatch, "runs", "show", "zzzz")
+    code, _, err = cli("runs", "show", "zzzz")
     assert code == 1 and "no run 'zzzz'" in err
