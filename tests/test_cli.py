@@ -159,3 +159,25 @@ def test_strategy_cli(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     assert code == 0 and "incremental" in out and "grand_bargain" not in out
     code, _, err = cli("strategy", "--protocol", "nope")
     assert code == 1 and "unknown protocol 'nope'" in err
+
+
+def test_model_parameters_and_deals(cli: Cli) -> None:
+    path = need(REFERENCE / "exchange" / "copenhagen.csv")
+    code, out, _ = cli("forecast", str(path), "--model", "exchange", "-P", "exchange.arithmetic=exact", "--json")
+    assert code == 0
+    # the spec's round-10 compromise points (reference README), exact arithmetic
+    expected = {"Newtreaty": 63.8841, "DevlopC2020": 76.0868, "Domestred": 32.9948, "MRVdecrease": 38.7480,
+                "Commitments": 19.1683, "Control": 75.9037, "Extra": 94.0266}
+    got = json.loads(out)["forecasts"]["exchange"]
+    assert {k: round(v, 4) for k, v in got.items()} == expected
+    code, out, _ = cli("forecast", "korea-2020", "--deals")
+    assert code == 0 and "package deal" in out and "gives ground" in out
+    code, out, _ = cli("forecast", "korea-2020", "-m", "bdm", "-m", "exchange", "--history", "--json")
+    data = json.loads(out)
+    assert set(data["history"]) == {"bdm", "exchange"} and data["history"]["bdm"]["states"] == 11
+    code, _, err = cli("forecast", "-P", "bogus=1")
+    assert code == 1 and "has a parameter 'bogus'" in err
+    code, _, err = cli("forecast", "-P", "justtext")
+    assert code == 1 and "NAME=VALUE" in err
+    code, _, err = cli("forecast", "-m", "smp", "-P", "smp.voting_rule=majority")
+    assert code == 1 and "voting_rule must be one of" in err

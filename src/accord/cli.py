@@ -94,15 +94,29 @@ def forecast(
         bool,
         typer.Option("--history", help="Also show each iterative model's position trajectories."),
     ] = False,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-P", help="Model parameter MODEL.NAME=VALUE or NAME=VALUE "
+                     "(repeatable), e.g. exchange.arithmetic=exact."),
+    ] = None,
+    deals: Annotated[
+        bool, typer.Option("--deals", help="Print the exchanges the exchange model realises.")
+    ] = False,
     save: SaveOpt = False,
     store: StoreOpt = None,
 ) -> None:
     """Forecast where the negotiation lands, per issue and model."""
+    from accord.api import parse_params
+
     s = load_scenario(scenario)
-    results = forecast_all(s, model or DEFAULT_MODELS)
+    models = list(dict.fromkeys(model or DEFAULT_MODELS))
+    if deals and "exchange" not in models:
+        models.append("exchange")
+    params = parse_params(param or [], models)
+    results = forecast_all(s, models, params)
     if save:
         _save(store, "forecast", s, {"forecasts": {m: f.to_dict() for m, f in results.items()}},
-              {"models": list(results)})
+              {"models": list(results), "params": params})
     if as_json:
         payload: dict[str, Any] = {
             "scenario": s.id,
@@ -132,6 +146,8 @@ def forecast(
         if f.diagnostics.get("stop"):
             out.print(f"[dim]{m}: {f.diagnostics['states']} states, stopped: "
                       f"{f.diagnostics['stop']}.[/dim]")
+        if deals and m == "exchange":
+            out.print(_deals_table(s, f))
         if history and f.history is not None:
             table = _history_table(s, m, f)
             wide = Console(highlight=False, width=max(out.width, table.__rich_measure__(
@@ -143,6 +159,26 @@ def forecast(
         if f.diagnostics.get("agreement") is False:
             out.print(f"[dim]{m}: no outcome makes every actor better off than the status quo; "
                       "the forecast is the status quo.[/dim]")
+
+
+def _deals_table(s: Scenario, f: Forecast) -> Table:
+    table = Table(title="exchange: the package deal, exchange by exchange", title_justify="left")
+    for col in ("round", "gives ground", "on", "to", "in return", "on", "to", "gain"):
+        table.add_column(col, justify="right" if col in ("round", "to", "gain") else "left")
+    names = {a.id: a.name for a in s.actors}
+    issues = {i.id: i.name for i in s.issues}
+    for r, rnd in enumerate(f.diagnostics.get("rounds", []), start=1):
+        for ex in rnd["exchanges"]:
+            mi = ex["moves"][ex["supplies_i"]]
+            mj = ex["moves"][ex["supplies_j"]]
+            table.add_row(str(r), names.get(mi["actor"], mi["actor"]),
+                          issues.get(ex["supplies_i"], ex["supplies_i"]),
+                          f"{mi['from']:.1f}→{mi['to']:.1f}",
+                          names.get(mj["actor"], mj["actor"]),
+                          issues.get(ex["supplies_j"], ex["supplies_j"]),
+                          f"{mj['from']:.1f}→{mj['to']:.1f}", f"{ex['gain']:.4f}")
+        table.add_section()
+    return table
 
 
 def _history_json(f: Forecast) -> dict[str, Any]:

@@ -113,6 +113,7 @@ def _load_builtin() -> None:
     # importing a model module registers its models
     import accord.models.bdm
     import accord.models.compromise
+    import accord.models.exchange
     import accord.models.smp  # noqa: F401
 
 

@@ -31,6 +31,8 @@ class ScenarioArrays:
     ``position`` and ``salience`` are ``(actors, issues)`` on 0–100; ``capability`` is
     ``(actors,)``; ``status_quo`` is ``(issues,)`` with NaN where an issue has none; ``present``
     is False where an actor is absent from an issue (its position and salience there are 0).
+    ``scales`` holds, per issue, the raw scale ``(low, high)`` it was measured on (``None`` for a
+    plain 0–100 issue; empty when unknown), for models that compute on the raw numbers.
     """
 
     actors: tuple[str, ...]
@@ -40,6 +42,7 @@ class ScenarioArrays:
     salience: FloatArray
     present: BoolArray
     status_quo: FloatArray
+    scales: tuple[tuple[float, float] | None, ...] = ()
 
     @property
     def n_actors(self) -> int:
@@ -83,4 +86,7 @@ def to_arrays(scenario: Scenario) -> ScenarioArrays:
         salience=_frozen(salience),
         present=_frozen(present),
         status_quo=_frozen(status_quo),
+        scales=tuple(
+            None if i.scale is None else (i.scale.low, i.scale.high) for i in scenario.issues
+        ),
     )

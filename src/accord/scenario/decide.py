@@ -85,7 +85,14 @@ from accord.scenario.textio import (
     unique_id,
 )
 
-__all__ = ["format_decide", "is_decide_text", "parse_decide", "read_decide"]
+__all__ = [
+    "format_decide",
+    "is_decide_text",
+    "parse_decide",
+    "plain_decimal",
+    "raw_decimal",
+    "read_decide",
+]
 
 _CTX = Context(prec=60, rounding=ROUND_HALF_EVEN)
 _VALID_ID = re.compile(ID_PATTERN)
@@ -561,8 +568,23 @@ def _text(d: Decimal, point: bool) -> str:
     return format(d, "f")
 
 
-def _plain_number(x: float) -> Decimal:
+def plain_decimal(x: float) -> Decimal:
+    """The decimal with the fewest digits that reads back (as a float) to exactly ``x``: the
+    number a file printed, e.g. 0.26 for the float 0.26."""
     return _shortest(x, Decimal(x), float)
+
+
+def raw_decimal(value: float, scale: tuple[float, float] | None = None) -> Decimal:
+    """The decimal a decide file holds for the 0–100 ``value`` of an issue with raw ``scale``
+    (low, high): the shortest one within the bounds that reads back to exactly ``value``
+    (``None``: a 0–100 issue, the value itself). Used for writing, and by the exchange model's
+    exact arithmetic to recover the numbers a file had."""
+    if scale is None:
+        return plain_decimal(value)
+    lower, upper = plain_decimal(scale[0]), plain_decimal(scale[1])
+    span = _CTX.subtract(upper, lower)
+    exact = _CTX.add(lower, _CTX.divide(_CTX.multiply(Decimal(value), span), _HUNDRED))
+    return _shortest(value, exact, lambda d: _to_internal(d, lower, upper), lower, upper)
 
 
 def _quote(text: str) -> str:
@@ -585,17 +607,10 @@ def _record(tag: str, fields: Sequence[str]) -> str:
 
 def _issue_rows(issue: Issue, key: str) -> tuple[list[str], Callable[[float], str]]:
     """The #M rows of ``issue`` and the function writing a 0–100 value on its raw scale."""
-    if issue.scale is not None:
-        lower, upper = _plain_number(issue.scale.low), _plain_number(issue.scale.high)
-    else:
-        lower, upper = _ZERO, _HUNDRED
+    bounds = None if issue.scale is None else (issue.scale.low, issue.scale.high)
 
     def raw(value: float) -> Decimal:
-        if issue.scale is None:
-            return _plain_number(value)
-        span = _CTX.subtract(upper, lower)
-        exact = _CTX.add(lower, _CTX.divide(_CTX.multiply(Decimal(value), span), _HUNDRED))
-        return _shortest(value, exact, lambda d: _to_internal(d, lower, upper), lower, upper)
+        return raw_decimal(value, bounds)
 
     rows: list[str] = []
     if issue.anchors or issue.scale is not None:
@@ -646,7 +661,7 @@ def _data_rows(
     issue_keys: dict[str, str],
     writers: dict[str, Callable[[float], str]],
 ) -> list[str]:
-    power = _text(_plain_number(actor.capability.value), point=True)
+    power = _text(plain_decimal(actor.capability.value), point=True)
     rows = []
     for iid in scenario.issue_ids:
         if iid in actor.absent_from:
