@@ -87,7 +87,11 @@ def median(arrays: ScenarioArrays) -> Forecast:
     return _forecast("median", arrays, weighted_median(arrays.position, arrays.weight))
 
 
-@register("nash", "asymmetric Nash bargaining solution over all issues, relative to the status quo")
+@register(
+    "nash",
+    "asymmetric Nash bargaining solution over all issues, relative to the status quo",
+    tolerance=1e-4,  # the optimum is found to ~1e-6 when some party's weight is tiny
+)
 def nash(arrays: ScenarioArrays) -> Forecast:
     """The Nash bargaining solution; see the module docstring for the utility form."""
     d, basis = disagreement_utilities(arrays.position, arrays.salience, arrays.status_quo)
