@@ -181,3 +181,16 @@ def test_model_parameters_and_deals(cli: Cli) -> None:
     assert code == 1 and "NAME=VALUE" in err
     code, _, err = cli("forecast", "-m", "smp", "-P", "smp.voting_rule=majority")
     assert code == 1 and "voting_rule must be one of" in err
+
+
+def test_crisis_cli(cli: Cli) -> None:
+    code, out, _ = cli("crisis", "korea-2020", "--json")
+    data = json.loads(out)
+    assert code == 0 and abs(sum(p["probability"] for p in data["paths"]) - 1) < 1e-3
+    assert {e["lever"] for e in data["lever_effects"]} >= {"four-nos", "contingency-plan"}
+    code, out, _ = cli("crisis", "korea-2020", "--lever", "four-nos", "--json")
+    assert code == 0 and json.loads(out)["levers"] == ["four-nos"]
+    code, out, _ = cli("crisis", "korea-2020")
+    assert code == 0 and "China" in out and "equilibrium paths" in out and "contingency-plan" in out
+    code, _, err = cli("crisis", "example-trade")
+    assert code == 1 and "lacks what the Korea crisis game needs" in err

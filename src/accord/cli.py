@@ -506,6 +506,34 @@ def strategy(
                   f"{', '.join(data['metadata']['defaulted'])}[/dim]")
 
 
+@app.command()
+def crisis(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    lever: LeverOpt = None,
+    as_json: JsonOpt = False,
+    save: SaveOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """The Korea crisis game: would China intervene if the US struck, and which lever changes it?"""
+    from accord.crisis import crisis_report
+
+    s = load_scenario(scenario)
+    report = crisis_report(s, levers=lever or [])
+    data = report.to_dict()
+    if save:
+        _save(store, "crisis", s, data, {"levers": lever or []})
+    if as_json:
+        _json(data)
+        return
+    out.print(report.summary(), markup=False)
+    table = Table(title="equilibrium paths", title_justify="left")
+    table.add_column("outcome")
+    table.add_column("probability", justify="right")
+    for path in data["paths"]:
+        table.add_row(str(path["node"]), f"{path['probability']:.3f}")
+    out.print(table)
+
+
 def _num(x: Any, digits: int) -> str:
     return "—" if x is None else f"{float(x):.{digits}f}"
 

@@ -7,6 +7,7 @@ store keeps, so ``accord report --run ID`` rebuilds a report without recomputing
 from __future__ import annotations
 
 import importlib.util
+from contextlib import suppress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,20 +75,16 @@ def compute_report(
         from accord.negotiation import run_strategy
 
         step("strategy lab")
-        try:
+        with suppress(AccordError):  # e.g. no status quo to negotiate from: no section
             data.results["strategy"] = run_strategy(
                 scenario, levers=levers, draws=min(draws, 2000), seed=seed
             ).to_dict()
-        except AccordError:  # e.g. no status quo to negotiate from: no strategy section
-            pass
     if _available("accord.crisis"):
         from accord.crisis import crisis_report
 
         step("crisis game")
-        try:
+        with suppress(AccordError):  # the crisis game needs the actors it is written for
             data.results["crisis"] = crisis_report(scenario, levers=levers).to_dict()
-        except AccordError:  # the crisis game needs the actors it is written for
-            pass
     return data
 
 

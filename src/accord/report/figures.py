@@ -122,7 +122,7 @@ def trajectories(scenario: Scenario, history: Sequence[Sequence[Sequence[float]]
 
 def lever_deltas(scenario: Scenario, deltas: Mapping[str, Mapping[str, Mapping[str, float]]],
                  model: str, ax: Axes | None = None) -> Figure:
-    """Change of ``model``'s forecast per issue for each lever (``{lever: {model: {issue: Δ}}}``)."""
+    """Change of ``model``'s forecast per issue per lever (``{lever: {model: {issue: Δ}}}``)."""
     levers = list(deltas)
     fig, a = _axes(ax, (9, 0.5 + 0.28 * len(levers) * len(scenario.issues) / 2))
     height = 0.8 / max(len(levers), 1)

@@ -165,18 +165,25 @@ def _strategy(res: dict[str, Any]) -> Section:
 
 def _crisis(res: dict[str, Any]) -> Section:
     sec = Section("crisis", "Crisis game: would China intervene?")
-    for key in ("summary", "text"):
-        if isinstance(res.get(key), str):
-            sec.paragraphs.append(res[key])
-    path = res.get("path") or res.get("equilibrium_path") or []
-    if isinstance(path, list) and path and isinstance(path[0], dict):
-        keys = list(path[0])
-        sec.tables.append(Table(keys, [[str(p.get(k, "")) for k in keys] for p in path]))
-    lev = res.get("levers")
-    if isinstance(lev, list) and lev and isinstance(lev[0], dict):
-        keys = list(lev[0])
-        sec.tables.append(Table(keys, [[str(p.get(k, "")) for k in keys] for p in lev],
-                                "each lever alone"))
+    china = res["china_if_strike"]
+    sec.paragraphs.append(
+        f"In equilibrium the US strikes with probability {res['p_strike']:.2f}. If it struck, "
+        f"China's likeliest answer is to {china['choice'].replace('_', ' ')} "
+        "(probabilities below, by China's type).")
+    sec.tables.append(Table(["China", *china["probabilities"]], [
+        ["overall", *(_f(v, 2) for v in china["probabilities"].values())],
+        *([t, *(_f(v, 2) for v in p.values())] for t, p in china["by_type"].items())],
+        "China's response if the US strikes"))
+    sec.tables.append(Table(["outcome", "probability"], [
+        [str(p["node"]), _f(p["probability"], 3)] for p in res["paths"]], "equilibrium paths"))
+    effects = res.get("lever_effects", [])
+    if effects:
+        sec.tables.append(Table(
+            ["lever", "changes China's choice?", "P(intervene) before → after",
+             "change in China's edge for intervening"],
+            [[e["lever"], "yes" if e["changes_choice"] else "no",
+              f"{e['p_intervene_before']:.2f} → {e['p_intervene_after']:.2f}",
+              f"{e['delta_margin']:+.3f}"] for e in effects], "each lever alone"))
     if res.get("tree"):
         sec.figures.append(("crisis tree", figures.crisis_tree(res)))
     return sec
