@@ -7,8 +7,8 @@ store keeps, so ``accord report --run ID`` rebuilds a report without recomputing
 from __future__ import annotations
 
 import importlib.util
-from contextlib import suppress
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
