@@ -13,10 +13,19 @@ import accord
 import accord.models.compromise  # built-ins first, so the registry keeps its usual order
 import accord.models.exchange
 from accord import AccordError, Scenario, load_scenario, run_model, to_arrays
-from accord.models.exchange import exact_inputs, exchange, exchange_batch, run_exchange
+from accord.models import exchange_fast
+from accord.models.exchange import (
+    TieBreak,
+    exact_inputs,
+    exchange,
+    exchange_batch,
+    run_exchange,
+)
+from accord.models.exchange_fast import FastRun
 from accord.models.forecast import Forecast
 from accord.scenario.arrays import ScenarioArrays
 from accord.scenario.decide import read_decide
+from accord.scenario.uncertainty import sample_batch
 
 from .conftest import REFERENCE, need
 from .factories import make_scenario
@@ -250,6 +259,49 @@ def test_batches_with_absent_actors() -> None:
     np.testing.assert_allclose(run.final[0], exchange(a, rounds=3).outcome, rtol=0, atol=0)
     assert np.all(run.voting[-1][:, ~a.present] == 0.0)
     assert [r.count.shape for r in run.rounds] == [(2,)] * 3
+
+
+def _same_runs(a: FastRun, b: FastRun) -> None:
+    np.testing.assert_array_equal(a.final, b.final)
+    for x, y in zip(a.voting + a.starts, b.voting + b.starts, strict=True):
+        np.testing.assert_array_equal(x, y)
+    for ra, rb in zip(a.rounds, b.rounds, strict=True):
+        for name in ("compromise", "count", "created", "valid", "ties"):
+            np.testing.assert_array_equal(getattr(ra, name), getattr(rb, name))
+        assert ra.exchanges.keys() == rb.exchanges.keys()
+        for name, value in ra.exchanges.items():
+            np.testing.assert_array_equal(value, rb.exchanges[name])
+
+
+@pytest.mark.parametrize("tie_break", ["none", "random"])
+def test_float_and_array_selection_loops_agree(monkeypatch: pytest.MonkeyPatch,
+                                              tie_break: TieBreak) -> None:
+    # a single draw runs its selection loop on Python floats, a batch (or a big draw) on arrays;
+    # both must realise the same exchanges, ties (copenhagen has many) and caps included
+    for arrays in (to_arrays(load("copenhagen.csv")), to_arrays(load("sample_data.txt"))):
+        args = (arrays.position[None], arrays.salience[None], arrays.capability[None],
+                arrays.present[None])
+        runs = []
+        for limit in (10**9, -1):
+            monkeypatch.setattr(exchange_fast, "SCALAR_LIMIT", limit)
+            runs.append(run_exchange(*args, tie_break=tie_break, rng=np.random.default_rng(3),
+                                     record=True))
+        _same_runs(*runs)
+        assert sum(int(r.count[0]) for r in runs[0].rounds) > 300
+
+
+def test_chunked_batches_equal_one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = load_scenario("korea-2020")
+    b = sample_batch(s, 10, np.random.default_rng(2))  # chunks of 3, 3, 3 and 1
+    whole = run_exchange(b.position, b.salience, b.capability, b.present, rounds=4)
+    monkeypatch.setattr(exchange_fast, "CHUNK", 3)
+    chunked = run_exchange(b.position, b.salience, b.capability, b.present, rounds=4)
+    _same_runs(whole, chunked)
+    a = to_arrays(load("copenhagen.csv"))  # tied gains, in chunks too
+    copies = np.repeat(a.position[None], 7, axis=0)
+    tied = run_exchange(copies, np.broadcast_to(a.salience, copies.shape),
+                        np.broadcast_to(a.capability, (7, a.n_actors)), a.present, rounds=3)
+    np.testing.assert_array_equal(tied.final, np.repeat(exchange(a, rounds=3).outcome[None], 7, 0))
 
 
 # --- forecast contents -----------------------------------------------------------------------

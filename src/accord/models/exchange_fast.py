@@ -1,13 +1,21 @@
-"""The exchange model in binary64, vectorised over candidates and over Monte Carlo draws.
+"""The exchange model in binary64, for one draw or vectorised over Monte Carlo draws.
 
 This is the engine behind ``exchange(..., arithmetic="fast")`` and
 :func:`accord.models.exchange.run_exchange`. It follows the same specification as
 :mod:`accord.models.exchange_exact` (``shared/specs/exchange.md``; section numbers below are the
 spec's) and differs only in form:
 
-* Candidates live in flat arrays, all draws of a batch together. Creating, evaluating and
-  re-evaluating them are array operations; the one Python loop is the sequential one over
-  realisations (each step realises one exchange in every draw that has candidates left).
+* A round's candidates are created and evaluated once as arrays, all draws of a batch together.
+  The selection loop is sequential. For a single draw of moderate size it runs on Python floats
+  (a step re-evaluates a dozen candidates, too few for arrays to pay). For a batch, or a big
+  draw, the draws run in lock-step: each step realises one exchange in every draw that has
+  candidates left, then re-evaluates the candidates this affects in all those draws at once;
+  deterministic unrecorded batches run ``CHUNK`` draws at a time. Both loops do the same
+  floating-point operations in the same order, so a draw's result does not depend on its batch.
+* A re-evaluation that only records a partner's move in an update table (no supply match, 8.1)
+  finds the same moves as before (same position, same committed history); only a cap (7.4) can
+  change them. Unless the last evaluation was capped, such a candidate is tested for a cap first
+  and left as it is when none fires, which is what a full evaluation gives.
 * A side's move history is kept as the sum and the sum of absolute values of its earlier
   entries, plus its last entry: histories only ever grow by one entry or replace their last one
   (8.1). V3 needs the sum; V4 (all entries point one way) holds when the absolute sum equals the
@@ -21,18 +29,20 @@ spec's) and differs only in form:
   within ``ON_TARGET`` of a cap's target counts as on it (no crossing, no cap): after a trade
   has put a compromise on a target, the reference usually finds it exactly there. And a
   position or history sum may pass 0 or 100 by ``SLACK`` of rounding.
-* The spec re-sorts the candidate list, stably, before every realisation. The resulting order is
-  kept implicitly: a candidate's place is (gain cell, sub-key), and the sub-key follows from when
-  and from where the candidate entered its cell. Entries that come from a higher cell go to the
-  front of the cell, newest first; from a lower cell, to the back, newest last; a re-evaluated
-  candidate that stays in its cell keeps its place; entries that arrive in the same step keep
-  their previous relative order. That is exactly what repeated stable sorting does, and it makes
-  the head of the list an argmax.
+* The spec re-sorts the candidate list, stably, before every realisation. A single draw does
+  just that, on the gain cells in the list's current order (a nearly sorted array). A batch keeps
+  the order implicitly: a candidate's place is (gain cell, sub-key), and the sub-key follows from
+  when and from where the candidate entered its cell. Entries that come from a higher cell go to
+  the front of the cell, newest first; from a lower cell, to the back, newest last; a
+  re-evaluated candidate that stays in its cell keeps its place; entries that arrive in the same
+  step keep their previous relative order. That is exactly what repeated stable sorting does,
+  and it makes the head of each draw's list an argmax.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,28 +54,33 @@ IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
 EPSILON = 1e-10
-PADDED_LIMIT = 4_000_000  # lookup table size (keys × depth) up to which it is kept padded
 ON_TARGET = 1e-9  # a compromise this close to a cap's target (0–100 scale) is on it
 SLACK = 1e-9  # rounding slack at the bounds 0 and 100 (V2) and at the history limit (V3)
 LAMBDA = 0.4
 PHI = 0.1
+CHUNK = 256  # draws run in lock-step at a time (deterministic batches without a record)
+SCALAR_LIMIT = 6000  # a single draw's round with at most this many candidates runs on floats
+_HALF, _FULL = 50.0 + SLACK, 100.0 + SLACK
 
-# rows of a candidate's float block, per side: static (fixed for the round) ...
-_S, _D, _A, _SC, _W, _T, _X0, _RATIO, _B0 = range(9)
-# ... and dynamic: position, sum and absolute sum of the committed history entries (all but
-# the last), last history entry (= the current move), voting position
-_X, _CS, _CA, _M, _Y = range(9, 14)
-# rows of a candidate's int block, per side: actor, supply issue, update-table row (partner,
-# supply issue), update-table cell (that row, own actor), lookup keys (actor, supply) and
-# (partner, supply) = (actor, demand) of the partner
-_ACT, _SUP, _ROW, _CELL, _SKEY, _DKEY = range(6)
+# The fields of a candidate's sides, in three blocks of (fields, 2 sides, candidates). Fixed for
+# the round, by the side's supply key (draw, actor, supply issue): supply salience S, shift of
+# the compromise per unit move (sc / W), S × power (sc), ON_TARGET × W, round-start position,
+# the rest of the supply issue's compromise sum (b0). By the row of the partner's demand (draw,
+# partner, supply issue): target × W, target, and the partner's salience there (the other
+# side's demand salience). Per candidate: position, last history entry (= the current move),
+# voting position, sum and absolute sum of the committed history entries (all but the last),
+# and the equal-gain ratio (S + partner's D) / (D + partner's S).
+_S, _A, _SC, _NEAR, _X0, _B0 = range(6)
+_TW, _T, _SAL = range(3)
+_X, _M, _Y, _CS, _CA, _RATIO = range(6)
+# a candidate's keys, per side (column 2r + i of its record): supply key; the row of U that the
+# side's caps use (its partner's demand); the places of the row's compromise shift and of the
+# side's own actor's entry in U, which is stored as rows of (shift, entries of actors 0..N-1)
+_SKEY, _ROW, _LINK, _CELL = 0, 2, 4, 6
 # the moves and shifts of attempt A (side 2 moves all the way) and attempt B (side 1 does),
 # as rows of [d1, d2, partner move of side 1, of side 2, full shift 1, 2, partner shift 1, 2]
 _ATTEMPTS = np.array([[3, 1, 7, 5], [0, 2, 4, 6]])
 _NONE = np.zeros(0, dtype=np.int64)
-_ZERO = np.zeros(1, dtype=np.int64)
-_NO = np.zeros(1, dtype=bool)
-_YES = np.ones(1, dtype=bool)
 
 
 @dataclass
@@ -96,229 +111,411 @@ class FastRun:
     starts: list[FloatArray] = field(default_factory=list)
 
 
-# --- evaluation (spec section 7) ------------------------------------------------------------
+# --- evaluation (spec section 7), on arrays -------------------------------------------------
 
 
-def _sides_ok(x: FloatArray, m: FloatArray, cs: FloatArray, v4: BoolArray) -> BoolArray:
-    """Section 6 for both sides (rows): V1–V3 on the move ``m``; ``v4`` is V4, known already.
-    (V1's upper bound |m| ≤ 100 follows from V2, as positions lie in 0–100.)"""
-    ok = (np.abs(m) > EPSILON) & (np.abs(x + m - 50.0) <= 50.0 + SLACK)
-    ok &= cs + m <= 100.0 + SLACK
+def _sides_ok(m: FloatArray, y: FloatArray, cs: FloatArray, v4: BoolArray) -> BoolArray:
+    """Section 6 for both sides (rows): V1–V3 on the move ``m`` to ``y``; ``v4`` is V4, known
+    already. (V1's upper bound |m| ≤ 100 follows from V2, as positions lie in 0–100.)"""
+    ok = np.abs(m) > EPSILON
+    ok &= np.abs(y - 50.0) <= _HALF
+    ok &= cs + m <= _FULL
     ok &= v4
     result: BoolArray = ok[0] & ok[1]
     return result
 
 
-def _evaluate(f: FloatArray, push: FloatArray | None, corr: FloatArray,
-              table: FloatArray) -> tuple[FloatArray, FloatArray, BoolArray]:
-    """Evaluate candidates (7.1–7.5) from their float blocks ``f`` (14, 2, m).
+def _crossing(own: FloatArray, tw: FloatArray, xm: FloatArray, corr: FloatArray | None,
+              table: FloatArray | None, out: FloatArray) -> tuple[BoolArray, BoolArray | None]:
+    """The cap test of 7.4: whether each move carries the compromise of its supply issue, as the
+    update table sees it, across the target (a compromise within ON_TARGET of the target is on
+    it, which is no crossing). ``own`` holds fields _SC.._B0, ``tw`` target × W, ``xm`` position
+    and move, ``corr``/``table`` as in :func:`_evaluate`. Returns where the table holds the
+    side's own actor (None: nowhere); leaves in ``out`` (2, 2, n) the compromise sum before the
+    move minus the target's (both × W), and b0 plus the table's shift."""
+    sc, near, x0, b0 = own
+    b0c = b0 if corr is None else np.add(b0, corr, out=out[1])
+    mine = None if table is None else table == table
+    if mine is not None and mine.any():
+        base = b0c - np.where(mine, table - x0, 0.0) * sc
+    else:
+        mine, base = None, b0c
+    sums = xm * sc  # x × sc, m × sc; then the sums before the move and after it
+    np.add(base, sums[0], out=sums[0])
+    sums[0] -= tw
+    sums[1] += sums[0]
+    fire = sums[0] * sums[1] < 0.0
+    far = np.abs(sums) > near
+    fire &= far[0]
+    fire &= far[1]
+    out[0] = sums[0]
+    if corr is None:
+        out[1] = b0
+    return fire, mine
 
-    ``push`` (2, m) is 1.0 for sides whose last history entry is kept (a supply match, 8.1)
-    and 0.0 where it is replaced; ``corr`` (2, m) is the update table's shift of the compromise
-    sum of the side's supply issue and ``table`` (2, m) the table's entry for the side's own
-    actor (NaN: none). Returns the new dynamic rows (5, 2, m), the gains and the validity.
+
+def _evaluate(own: FloatArray, part: FloatArray, v: FloatArray, moved: FloatArray | None,
+              corr: FloatArray | None, table: FloatArray | None
+              ) -> tuple[FloatArray, BoolArray, BoolArray]:
+    """Evaluate candidates (7.1–7.5) from their field blocks; ``v`` is updated in place.
+
+    ``moved`` (2, n) is the voting position of the realised side a side continues from (a
+    supply match, 8.1: its last history entry is kept) and NaN where it has none (the entry is
+    replaced); ``corr`` (2, n) is the update table's shift of the compromise sum of the side's
+    supply issue and ``table`` (2, n) the table's entry for the side's own actor (NaN: none).
+    ``None`` for all three: a first evaluation. Returns the gains, the validity and whether a
+    cap fired.
     """
-    S, D, a, sc, W, t, x0, ratio, b0, x, cs, ca, last = f[:13]
-    if push is not None:
-        kept = push * last
-        cs = cs + kept
-        ca = ca + np.abs(kept)
-    diff = t - x
-    sgn = np.sign(diff)  # every move points at the target
-    d = np.abs(diff)
+    S, a, t, D = own[_S], own[_A], part[_T], part[_SAL][::-1]
+    x, m, y, cs, ca, ratio = v
+    if moved is not None:
+        match = moved == moved
+        np.copyto(x, moved, where=match)
+        kept = m * match
+        cs += kept
+        np.abs(kept, out=kept)
+        ca += kept
+    n = x.shape[1]
+    work = np.empty((7, 2, n))  # d, partner move, full shift, partner shift; for the caps:
+    diff = np.subtract(t, x, out=work[0])  # direction, sum before the move, b0 + table shift
+    sgn = np.sign(diff, out=work[4])  # every move points at the target
+    d = np.abs(diff, out=work[0])
     v4 = ca == cs * sgn  # the committed entries all point the way this move does
-    full = d * a  # the compromise shift if this side moves all the way
-    part = ratio * full  # the partner's equal-gain shift
-    q = np.concatenate((d, part / a[::-1], full, part))
-    pick = q.take(_ATTEMPTS, axis=0)
-    sel = np.where(q[3] > d[0], pick[1], pick[0])  # attempt B if side 1 would overshoot
-    m = sel[:2] * sgn
+    np.multiply(d, a, out=work[2])  # the compromise shift if this side moves all the way
+    np.multiply(ratio, work[2], out=work[3])  # the partner's equal-gain shift
+    np.divide(work[3], a[::-1], out=work[1])  # the partner's move that makes it
+    rows = work[:4].reshape(8, n)
+    pick = rows.take(_ATTEMPTS, axis=0)
+    sel = np.where(rows[3] > d[0], pick[1], pick[0])  # attempt B if side 1 would overshoot
+    np.multiply(sel[:2], sgn, out=m)
     gain = np.abs(sel[2] * S[0] - sel[3] * D[0])
-    ok = _sides_ok(x, m, cs, v4) & (gain >= EPSILON)
-    if ok.any():
-        # 7.4 caps, on the compromise sum of each side's supply issue as the table sees it
-        own = table == table
-        base = b0 + corr - np.where(own, table - x0, 0.0) * sc
-        tw = t * W
-        before = base + x * sc - tw  # (compromise before the move − target) × W
-        delta = np.abs((tw - (b0 + corr + np.where(own, x0, x) * sc)) / sc)
-        cap_x = delta * a
-        cap_y = ratio * cap_x
-        move_y = np.abs(cap_y / a[::-1]) * sgn[::-1]
-        # the move carries the compromise across the target; a compromise within ON_TARGET of
-        # the target is on it (in exact arithmetic it often is exactly), which is no crossing
-        near = ON_TARGET * W
-        after = before[0] + m[0] * sc[0]
-        fire1 = ok & (before[0] * after < 0.0) & (np.abs(before[0]) > near[0])
-        fire1 &= np.abs(after) > near[0]
-        m2 = np.where(fire1, move_y[0], m[1])
-        after = before[1] + m2 * sc[1]
-        fire2 = ok & (before[1] * after < 0.0) & (np.abs(before[1]) > near[1])
-        fire2 &= np.abs(after) > near[1]
-        if fire1.any() or fire2.any():
-            capped = np.empty_like(m)
-            capped[0] = np.where(fire1, delta[0] * sgn[0], m[0])
-            np.copyto(capped[0], move_y[1], where=fire2)
-            capped[1] = np.where(fire2, delta[1] * sgn[1], m2)
-            cap_gain = np.abs(cap_y * S[::-1] - cap_x * D[::-1])
-            np.copyto(gain, cap_gain[0], where=fire1)
-            np.copyto(gain, cap_gain[1], where=fire2)
-            m = capped
-            ok &= _sides_ok(x, m, cs, v4)
-    new = np.empty((5, *m.shape))
-    new[0], new[1], new[2], new[3] = x, cs, ca, m
-    np.add(x, m, out=new[4])
-    return new, gain, ok
+    np.add(x, m, out=y)
+    ok = _sides_ok(m, y, cs, v4)
+    ok &= gain >= EPSILON
+    fire, mine = _crossing(own[_SC:], part[_TW], v[_X:_Y], corr, table, work[5:])
+    fire &= ok
+    capped = fire[0] | fire[1]
+    if capped.any():  # side 2's test depends on side 1's cap: redo both where one fires
+        capped = _caps(own, part, v, work[4:], capped.nonzero()[0], mine, fire[0], gain, ok,
+                       v4)
+    return gain, ok, capped
 
 
-# --- one round of a batch ---------------------------------------------------------------------
+def _caps(own: FloatArray, part: FloatArray, v: FloatArray, work: FloatArray, idx: IntArray,
+          mine: BoolArray | None, fire1: BoolArray, gain: FloatArray, ok: BoolArray,
+          v4: BoolArray) -> BoolArray:
+    """Apply the caps (7.4) to candidates ``idx`` of :func:`_evaluate`, in place: for
+    (X, Y) = (side 1, side 2), then (side 2, side 1) with side 1's result. ``work`` holds the
+    moves' directions, the sums before the moves and b0 + shift. Returns where a cap fired."""
+    S, a, sc, near, x0, _ = own[:, :, idx]
+    tw, _, sal = part[:, :, idx]
+    x, m, _, cs, _, ratio = v[:, :, idx]
+    sgn, before, b0c = work[:, :, idx]
+    fire1, valid = fire1[idx], ok[idx]
+    pos = x if mine is None else np.where(mine[:, idx], x0, x)
+    delta = np.abs((tw - (b0c + pos * sc)) / sc)
+    cap_x = delta * a
+    cap_y = ratio * cap_x
+    move_y = np.abs(cap_y / a[::-1]) * sgn[::-1]
+    m2 = np.where(fire1, move_y[0], m[1])
+    after = before[1] + m2 * sc[1]
+    fire2 = valid & (before[1] * after < 0.0) & (np.abs(before[1]) > near[1])
+    fire2 &= np.abs(after) > near[1]
+    delta *= sgn
+    m[1] = np.where(fire2, delta[1], m2)
+    m[0] = np.where(fire2, move_y[1], np.where(fire1, delta[0], m[0]))
+    cap_gain = np.abs(cap_y * S[::-1] - cap_x * sal)
+    y = x + m
+    valid &= _sides_ok(m, y, cs, v4[:, idx])
+    v[_M][:, idx] = m
+    v[_Y][:, idx] = y
+    gain[idx] = np.where(fire2, cap_gain[1], np.where(fire1, cap_gain[0], gain[idx]))
+    ok[idx] = valid
+    fired = np.zeros(gain.size, dtype=bool)
+    fired[idx] = fire1 | fire2
+    return fired
+
+
+# --- a round's candidates (sections 4–5) -----------------------------------------------------
+
+
+class _Setup:
+    """What stays the same from round to round in a batch: issue pairs, who may trade on them,
+    the role ratios s_p / s_q, the fields fixed for good, and the tie grid."""
+
+    def __init__(self, s: FloatArray, sc: FloatArray, eligible: BoolArray, weight: FloatArray,
+                 tol: float) -> None:
+        n_b, n, k = s.shape
+        self.shape = (n_b, n, k)
+        self.s, self.sc, self.weight = s, sc, weight
+        self.log_step = 1.0 / np.log1p(tol) if tol > 0 else 0.0
+        self.pi, self.qi = np.triu_indices(k, 1)
+        self.both = (eligible[:, :, self.pi] & eligible[:, :, self.qi]).transpose(0, 2, 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.ratio = (s[:, :, self.pi] / s[:, :, self.qi]).reshape(-1)  # (B, N, P)
+            share = sc / weight[:, None, :]
+        near = np.broadcast_to((ON_TARGET * weight)[:, None, :], s.shape)
+        self.fixed = np.stack((s, share, sc, near)).reshape(4, -1)  # fields _S.._NEAR
+
+    def cells(self, gain: FloatArray, ok: BoolArray) -> FloatArray:
+        """The gains' cells on the tie grid (the gains themselves without a tolerance); -inf
+        where not ``ok``."""
+        if self.log_step == 0.0:
+            return np.where(ok, gain, -np.inf)
+        cell = np.log(np.where(ok, gain, 1.0))
+        cell *= self.log_step
+        np.floor(cell, out=cell)
+        result: FloatArray = np.where(ok, cell, -np.inf)
+        return result
 
 
 class _Round:
-    """The candidates of one round over the whole batch, and the selection loop."""
+    """The candidates of one round of a batch, in creation order (draw, issue pair, G0×G3 then
+    G1×G2, a, b), evaluated once (4.3); the invalid ones are dead from the start."""
 
-    def __init__(self, x0: FloatArray, s: FloatArray, c: FloatArray, eligible: BoolArray,
-                 weight: FloatArray, tol: float) -> None:
-        n_b, n, k = x0.shape
-        self.shape = (n_b, n, k)
-        self.log_step = 1.0 / np.log1p(tol) if tol > 0 else 0.0
-        num0 = np.sum(x0 * (s * c[:, :, None]), axis=1)  # (B, K)
+    def __init__(self, setup: _Setup, x0: FloatArray) -> None:
+        n_b, n, k = setup.shape
+        pi, qi, sc, weight, both = setup.pi, setup.qi, setup.sc, setup.weight, setup.both
+        num0 = np.sum(x0 * sc, axis=1)  # (B, K)
         safe = np.where(weight > 0, weight, 1.0)
         left = x0 <= np.where(weight > 0, num0 / safe, 0.0)[:, None]
-        self.table = np.full(n_b * n * k * n, np.nan)  # U: (draw, demander, issue, supplier)
-        self.corr = np.zeros(n_b * n * k)
-        # section 5: candidates in creation order (draw, issue pair, G0×G3 then G1×G2, a, b)
-        pi, qi = np.triu_indices(k, 1)
-        both = (eligible[:, :, pi] & eligible[:, :, qi]).transpose(0, 2, 1)  # (B, P, N)
-        lp = left[:, :, pi].transpose(0, 2, 1)
+        lp = left[:, :, pi].transpose(0, 2, 1)  # (B, P, N)
         lq = left[:, :, qi].transpose(0, 2, 1)
         blocks = np.empty((n_b, pi.size, 2, n, n), dtype=bool)
         blocks[:, :, 0] = (both & ~lp & ~lq)[..., :, None] & (both & lp & lq)[..., None, :]
         blocks[:, :, 1] = (both & lp & ~lq)[..., :, None] & (both & ~lp & lq)[..., None, :]
-        draw, pair, _, ca, cb = np.nonzero(blocks)
-        p, q = pi[pair], qi[pair]
+        rest, cb = np.divmod(blocks.reshape(-1).nonzero()[0], n)
+        rest, ca = np.divmod(rest, n)
+        draw, pair = np.divmod(rest >> 1, pi.size)
         # 5.3: side 1 is the actor with the larger ratio s_p / s_q; it supplies q
-        swap = s[draw, ca, p] / s[draw, ca, q] < s[draw, cb, p] / s[draw, cb, q]
-        act = np.stack((np.where(swap, cb, ca), np.where(swap, ca, cb)))
-        sup = np.stack((q, p))
+        swap = setup.ratio[(draw * n + ca) * pi.size + pair] < setup.ratio[
+            (draw * n + cb) * pi.size + pair]
+        pairs = np.stack((ca, cb))
+        act = np.where(swap, pairs[::-1], pairs)
+        sup = np.stack((qi[pair], pi[pair]))
+        skey = (draw * n + act) * k + sup
+        row = (draw * n + act[::-1]) * k + sup  # the partner's demand: its row of U
+        self.own = np.concatenate((setup.fixed, np.stack((x0, num0[:, None, :] - x0 * sc))
+                                   .reshape(2, -1)))  # fields by supply key
+        self.part = np.stack((x0 * weight[:, None, :], x0, setup.s)).reshape(3, -1)  # by row
+        own, part = self.own.take(skey, axis=1), self.part.take(row, axis=1)
+        v = np.empty((6, 2, draw.size))
+        v[_X] = own[_X0]
+        v[_M:_RATIO] = 0.0
+        v[_RATIO] = (own[_S] + part[_SAL]) / (part[_SAL][::-1] + own[_S][::-1])
+        self.gain, self.ok, self.capped = _evaluate(own, part, v, None, None, None)
+        self.fields, self.draw = (own, part, v), draw
         self.created = np.bincount(draw, minlength=n_b)
-        dr = draw[None, :]
-        S, D = s[dr, act, sup], s[dr, act, sup[::-1]]
-        W = weight[dr, sup]
-        sc = S * c[dr, act]
-        x_own = x0[dr, act, sup]
-        f = np.empty((14, 2, draw.size))
-        f[:9] = (S, D, sc / W, sc, W, x0[dr, act[::-1], sup], x_own,
-                 (S + D[::-1]) / (D + S[::-1]), num0[dr, sup] - x_own * sc)
-        f[_X], f[_CS], f[_CA], f[_M] = x_own, 0.0, 0.0, 0.0
-        new, gain, ok = _evaluate(f, None, np.zeros((2, draw.size)),
-                                  np.full((2, draw.size), np.nan))
-        f[_X:] = new
-        keep = ok.nonzero()[0]
-        n_live = keep.size
-        self.valid = np.bincount(draw[keep], minlength=n_b)
-        self.draw = draw = draw[keep]
-        act, sup = act[:, keep], sup[:, keep]
-        # per candidate one contiguous record (candidates, rows, sides): gathers stay local
-        self.f = np.ascontiguousarray(f.take(keep, axis=2).transpose(2, 0, 1))
-        self.gain = gain[keep]
-        row = (draw * n + act[::-1]) * k + sup
-        ints = np.stack((act, sup, row, row * n + act, (draw * n + act) * k + sup,
-                         row + n_b * n * k))
-        self.i = np.ascontiguousarray(ints.transpose(2, 0, 1))
+        self.valid = np.bincount(draw[self.ok], minlength=n_b)
+        link = row * (n + 1)
+        self.keys = np.concatenate((skey, row, link, link + 1 + act)).T.copy()  # records
         # who to update: candidates by (actor, supply issue) and by (actor, demand issue)
-        keys = ints[_SKEY:].ravel()
-        ids = np.tile(np.arange(n_live), 4)[np.argsort(keys, kind="stable")]
-        per_key = np.bincount(keys, minlength=2 * n_b * n * k)
-        off = np.concatenate(([0], np.cumsum(per_key)))
-        depth = int(per_key.max(initial=0))
-        self.padded: IntArray | None = None
-        if per_key.size * depth <= PADDED_LIMIT:  # one row of candidate ids per key, -1 padded
-            self.padded = np.full((per_key.size, max(depth, 1)), -1, dtype=np.int64)
-            col = np.arange(ids.size) - np.repeat(off[:-1], per_key)
-            self.padded[np.repeat(np.arange(per_key.size), per_key), col] = ids
-        self.index_ids, self.off_lo, self.off_hi = ids, off[:-1], off[1:]
-        self.stamp = np.zeros(n_live, dtype=np.int64)
-        # the list, per draw: gain cell (descending), then sub-key (ascending)
-        slot = np.arange(n_live) - (np.cumsum(self.valid) - self.valid)[draw]
-        width = max(int(self.valid.max(initial=0)), 1)
+        off = n_b * n * k
+        flat = np.concatenate((skey, row + off)).reshape(-1)
+        order = np.argsort(flat.astype(np.uint16) if 2 * off <= 1 << 16 else flat,
+                           kind="stable")
+        self.index = order % draw.size
+        per_key = np.bincount(flat, minlength=2 * off)
+        self.hi = np.cumsum(per_key)
+        self.lo = self.hi - per_key
+
+
+# --- the selection loop (section 8) ------------------------------------------------------------
+
+_Result = tuple[IntArray, IntArray, dict[str, NDArray[np.generic]],
+                tuple[IntArray, FloatArray, FloatArray, FloatArray]]
+
+
+def _result(shape: tuple[int, int, int], draws: IntArray, sides: FloatArray, skey: IntArray,
+            gain: FloatArray, tied: BoolArray, record: bool) -> _Result:
+    """Per draw the number of realised exchanges and of tied steps, the recorded exchanges, and
+    the realised sides in order for section 9 (supply key, voting position, supply salience,
+    start position); from the realised candidates' ``sides`` (position, voting position, supply
+    salience, start position; each (2, h)) and supply keys (2, h)."""
+    n_b, n, k = shape
+    count = np.bincount(draws, minlength=n_b)
+    ties = np.zeros(n_b, dtype=np.int64)
+    exchanges: dict[str, NDArray[np.generic]] = {}
+    x, y, sal, start = sides
+    if record and draws.size:
+        ties = np.bincount(draws[tied], minlength=n_b)
+        exchanges = {"draw": draws, "actor": (skey // k) % n, "supply": skey % k, "from": x,
+                     "to": y, "gain": gain}
+    return count, ties, exchanges, (skey.T.ravel(), y.T.ravel(), sal.T.ravel(),
+                                    start.T.ravel())
+
+
+def _run_one(setup: _Setup, rnd: _Round, rng: np.random.Generator | None,
+             record: bool) -> _Result:
+    """The selection loop of a single draw, on Python floats (the operations of the arrays)."""
+    own, part, v = rnd.fields
+    size = rnd.gain.size
+    rows = np.concatenate((own.reshape(12, size), part[:_SAL].reshape(4, size),
+                           v[:_RATIO].reshape(10, size), part[_SAL][::-1], v[_RATIO])).T.tolist()
+    keys, off = rnd.keys.tolist(), rnd.lo.size // 2
+    gain, capped, alive = rnd.gain.tolist(), rnd.capped.tolist(), rnd.ok.tolist()
+    index, lo, hi = rnd.index.tolist(), rnd.lo.tolist(), rnd.hi.tolist()
+    neg = -setup.cells(rnd.gain, rnd.ok)  # the list: stable sort on -cell; +inf: not in it
+    order = np.arange(size)
+    n_alive = int(np.count_nonzero(rnd.ok))
+    table: dict[int, float] = {}  # U and its shifts of the compromise sums, by cell and row
+    seen = [0] * size
+    heads: list[int] = []
+    tied: list[bool] = []
+    while True:
+        uniform = None if rng is None else rng.random((1,))
+        if n_alive == 0:
+            break
+        nk = neg[order]
+        perm = nk.argsort(kind="stable")
+        order = order[perm[:n_alive]]
+        h = int(order[0])
+        tied.append(bool(n_alive > 1 and nk[perm[1]] == nk[perm[0]]))
+        if tied[-1] and uniform is not None:  # a random one of the cell, in creation order
+            block = np.sort(order[: np.count_nonzero(nk == nk[perm[0]])])
+            h = int(block[int(uniform[0] * block.size)])
+        heads.append(h)
+        alive[h] = False
+        neg[h] = np.inf
+        n_alive -= 1
+        r, rk = rows[h], keys[h]
+        rs0, rs1, ry0, ry1 = rk[0], rk[1], r[20], r[21]
+        realised = (rs0, rs1)
+        for i in (0, 1):  # the partner, who demanded this supply issue, records the move
+            cell, x0, y = rk[_CELL + i], r[8 + i], r[20 + i]
+            u = table.get(cell)
+            merged = y if u is None else min(u, y) if x0 <= u else max(u, y)
+            table[rk[_LINK + i]] = table.get(rk[_LINK + i], 0.0) + (
+                merged - (x0 if u is None else u)) * r[4 + i]
+            table[cell] = merged
+        # candidates with R1's or R2's (actor, supply), or whose side demands what R1/R2 supply
+        ok_ids: list[int] = []
+        ok_gains: list[float] = []
+        dead: list[int] = []
+        t = len(heads)
+        for key in (rs0, rs1, rk[_ROW] + off, rk[_ROW + 1] + off):
+            for c in index[lo[key]:hi[key]]:
+                if not alive[c] or seen[c] == t:
+                    continue
+                seen[c] = t
+                r, kc = rows[c], keys[c]
+                (S0, S1, a0, a1, sc0, sc1, n0, n1, o0, o1, b0, b1, w0, w1, t0, t1, x0, x1, m0,
+                 m1, _, _, cs0, cs1, ca0, ca1, D0, D1, r0, r1) = r
+                c0, c1 = table.get(kc[_LINK]), table.get(kc[_LINK + 1])
+                u0, u1 = table.get(kc[_CELL]), table.get(kc[_CELL + 1])
+                q0 = b0 if c0 is None else b0 + c0
+                q1 = b1 if c1 is None else b1 + c1
+                p0 = q0 if u0 is None else q0 - (u0 - o0) * sc0
+                p1 = q1 if u1 is None else q1 - (u1 - o1) * sc1
+                k0, k1 = kc[0], kc[1]
+                if not (k0 in realised or k1 in realised or capped[c]):
+                    # the moves stand unless a cap now fires (see the module docstring)
+                    bf0, bf1 = p0 + x0 * sc0 - w0, p1 + x1 * sc1 - w1
+                    af0, af1 = bf0 + m0 * sc0, bf1 + m1 * sc1
+                    if not ((bf0 * af0 < 0.0 and abs(bf0) > n0 and abs(af0) > n0)
+                            or (bf1 * af1 < 0.0 and abs(bf1) > n1 and abs(af1) > n1)):
+                        continue
+                if k0 in realised:  # 8.1: continue from the realised voting position
+                    x0 = ry0 if k0 == rs0 else ry1
+                    cs0 += m0
+                    ca0 += abs(m0)
+                if k1 in realised:
+                    x1 = ry0 if k1 == rs0 else ry1
+                    cs1 += m1
+                    ca1 += abs(m1)
+                d0, d1 = t0 - x0, t1 - x1
+                g0 = 1.0 if d0 > 0.0 else -1.0 if d0 < 0.0 else 0.0
+                g1 = 1.0 if d1 > 0.0 else -1.0 if d1 < 0.0 else 0.0
+                d0, d1 = abs(d0), abs(d1)
+                full = d1 * a1
+                shift = r1 * full
+                m0 = shift / a0
+                if m0 > d0:  # attempt B
+                    full = d0 * a0
+                    shift = r0 * full
+                    m0, m1, s1, s2 = d0, shift / a1, full, shift
+                else:
+                    m1, s1, s2 = d1, shift, full
+                m0 *= g0
+                m1 *= g1
+                gn = abs(s1 * S0 - s2 * D0)
+                y0, y1 = x0 + m0, x1 + m1
+                v0, v1 = ca0 == cs0 * g0, ca1 == cs1 * g1
+                ok = (abs(m0) > EPSILON and abs(y0 - 50.0) <= _HALF and cs0 + m0 <= _FULL
+                      and v0 and abs(m1) > EPSILON and abs(y1 - 50.0) <= _HALF
+                      and cs1 + m1 <= _FULL and v1 and gn >= EPSILON)
+                fire1 = fire2 = False
+                if ok:  # 7.4 caps
+                    bf0, bf1 = p0 + x0 * sc0 - w0, p1 + x1 * sc1 - w1
+                    af0, af1 = bf0 + m0 * sc0, bf1 + m1 * sc1
+                    fire1 = bf0 * af0 < 0.0 and abs(bf0) > n0 and abs(af0) > n0
+                    fire2 = bf1 * af1 < 0.0 and abs(bf1) > n1 and abs(af1) > n1
+                if fire1 or fire2:
+                    e0 = abs((w0 - (q0 + (x0 if u0 is None else o0) * sc0)) / sc0)
+                    e1 = abs((w1 - (q1 + (x1 if u1 is None else o1) * sc1)) / sc1)
+                    cx0, cx1 = e0 * a0, e1 * a1
+                    cy0, cy1 = r0 * cx0, r1 * cx1
+                    if fire1:
+                        m1 = abs(cy0 / a1) * g1
+                        af1 = bf1 + m1 * sc1
+                        fire2 = bf1 * af1 < 0.0 and abs(bf1) > n1 and abs(af1) > n1
+                        m0, gn = e0 * g0, abs(cy0 * S1 - cx0 * D1)
+                    if fire2:
+                        m0, m1, gn = abs(cy1 / a0) * g0, e1 * g1, abs(cy1 * S0 - cx1 * D0)
+                    y0, y1 = x0 + m0, x1 + m1
+                    ok = (abs(m0) > EPSILON and abs(y0 - 50.0) <= _HALF and cs0 + m0 <= _FULL
+                          and v0 and abs(m1) > EPSILON and abs(y1 - 50.0) <= _HALF
+                          and cs1 + m1 <= _FULL and v1)
+                r[16:26] = (x0, x1, m0, m1, y0, y1, cs0, cs1, ca0, ca1)
+                gain[c], capped[c] = gn, fire1 or fire2
+                if ok:
+                    ok_ids.append(c)
+                    ok_gains.append(gn)
+                else:
+                    alive[c] = False
+                    dead.append(c)
+        if dead:
+            neg[dead] = np.inf
+            n_alive -= len(dead)
+        if ok_ids:  # the cells as setup.cells computes them
+            cells = np.array(ok_gains)
+            neg[ok_ids] = -(np.floor(np.log(cells) * setup.log_step) if setup.log_step else cells)
+    picked = np.array([rows[h] for h in heads]).reshape(-1, 15, 2)
+    return _result(setup.shape, np.zeros(len(heads), dtype=np.int64),
+                   picked[:, [8, 10, 0, 4]].transpose(1, 2, 0),
+                   rnd.keys[heads, _SKEY:_SKEY + 2].T, np.array([gain[h] for h in heads]),
+                   np.array(tied, dtype=bool), record)
+
+
+class _Grid:
+    """The lists of a batch: per draw (row) the candidates' gain cells and sub-keys."""
+
+    def __init__(self, draw: IntArray, created: IntArray, cells: FloatArray) -> None:
+        size = draw.size
+        slot = np.arange(size) - (np.cumsum(created) - created)[draw]
+        width = max(int(created.max(initial=0)), 1)
         self.spot = draw * width + slot  # the candidate's place in the (draws, width) grids
-        self.key = np.full((n_b, width), -np.inf)
-        self.sub = np.zeros((n_b, width))
-        self.ids = np.zeros((n_b, width), dtype=np.int64)
-        self.key.reshape(-1)[self.spot] = self._cell(self.gain)
-        self.sub.reshape(-1)[self.spot] = np.arange(n_live, dtype=float)
-        self.ids.reshape(-1)[self.spot] = np.arange(n_live)
-        self.span = float(n_live + 1)
+        self.key = np.full((created.size, width), -np.inf)
+        self.sub = np.zeros((created.size, width))
+        self.ids = np.zeros((created.size, width), dtype=np.int64)
+        self.key.reshape(-1)[self.spot] = cells
+        self.sub.reshape(-1)[self.spot] = np.arange(size, dtype=float)
+        self.ids.reshape(-1)[self.spot] = np.arange(size)
+        self.rows = np.arange(created.size)
+        self.span = float(size + 1)
         self.steps = 0
-        self.r_skey = np.full((2, n_b), -1, dtype=np.int64)
-        self.r_y = np.zeros((2, n_b))
 
-    def _cell(self, gain: FloatArray) -> FloatArray:
-        """The gain's cell on the tie grid (the gain itself without a tolerance)."""
-        if self.log_step == 0.0:
-            return gain
-        cell: FloatArray = np.floor(np.log(gain) * self.log_step)
-        return cell
-
-    def run(self, rng: np.random.Generator | None, record: bool
-            ) -> tuple[IntArray, IntArray, dict[str, NDArray[np.generic]], FloatArray]:
-        """The selection loop (section 8). Returns per draw the number of realised exchanges and
-        of tied steps, the recorded exchanges, and rows (cell, y, supply salience, start
-        position) of every realised side, in order, for section 9."""
-        n_b, n, k = self.shape
-        count = np.zeros(n_b, dtype=np.int64)
-        ties = np.zeros(n_b, dtype=np.int64)
-        act_l: list[IntArray] = []
-        ri_l: list[IntArray] = []
-        rf_l: list[FloatArray] = []
-        gain_l: list[FloatArray] = []
-        while True:
-            uniform = None if rng is None else rng.random((n_b,))
-            active, heads, tied = self._heads(uniform)
-            if active.size == 0:
-                break
-            count[active] += 1
-            if record:
-                ties[active] += tied
-                gain_l.append(self.gain[heads])
-            rf = self.f.take(heads, axis=0).transpose(1, 2, 0)
-            ri = self.i.take(heads, axis=0).transpose(1, 2, 0)
-            act_l.append(active)
-            ri_l.append(ri)
-            rf_l.append(rf)
-            self._realise(active, heads, rf, ri)
-        if not act_l:
-            return count, ties, {}, np.zeros((4, 0))
-        draws = np.concatenate(act_l)
-        ri_all = np.concatenate(ri_l, axis=2)
-        rf_all = np.concatenate(rf_l, axis=2)
-        cells = ((draws * n + ri_all[_ACT]) * k + ri_all[_SUP]).T.ravel()
-        sides = np.stack((cells.astype(float), rf_all[_Y].T.ravel(), rf_all[_S].T.ravel(),
-                          rf_all[_X0].T.ravel()))
-        exchanges: dict[str, NDArray[np.generic]] = {}
-        if record:
-            exchanges = {"draw": draws, "actor": ri_all[_ACT], "supply": ri_all[_SUP],
-                         "from": rf_all[_X], "to": rf_all[_Y], "gain": np.concatenate(gain_l)}
-        return count, ties, exchanges, sides
-
-    def _heads(self, uniform: FloatArray | None) -> tuple[IntArray, IntArray, BoolArray]:
+    def pick(self, uniform: FloatArray | None) -> tuple[IntArray, IntArray, BoolArray]:
         """The draws with candidates left, the candidate each realises now (the head of its
         list, or with ``uniform`` a random one of the head's cell) and whether it was tied."""
-        key = self.key
-        if key.shape[0] == 1:
-            return self._head(uniform)
-        rows = np.arange(key.shape[0])
+        key, rows = self.key, self.rows
         best = key.argmax(axis=1)
         top = key[rows, best]
+        key[rows, best] = -np.inf
+        second = key.max(axis=1)
+        key[rows, best] = top
         active = (top > -np.inf).nonzero()[0]
-        if active.size < rows.size:
-            best, top = best[active], top[active]
-        key[active, best] = -np.inf
-        rest = key if active.size == rows.size else key[active]
-        second = rest[np.arange(active.size), rest.argmax(axis=1)]
-        key[active, best] = top
-        tied = second == top
+        best, top, tied = best[active], top[active], second[active] == top[active]
         if tied.any():
             rows_t = active[tied]
             block = key[rows_t] == top[tied, None]
@@ -327,100 +524,127 @@ class _Round:
             else:
                 nth = (uniform[rows_t] * block.sum(axis=1)).astype(np.int64) + 1
                 pick = (block & (np.cumsum(block, axis=1) == nth[:, None])).argmax(axis=1)
-            best = best.copy()
             best[tied] = pick
         return active, self.ids[active, best], tied
 
-    def _head(self, uniform: FloatArray | None) -> tuple[IntArray, IntArray, BoolArray]:
-        """:meth:`_heads` for a batch of one draw, on scalars."""
-        key = self.key[0]
-        best = int(key.argmax())
-        top = key[best]
-        if top == -np.inf:
-            return _NONE, _NONE, _NO
-        key[best] = -np.inf
-        tied = key.max() == top
-        key[best] = top
-        if tied:
-            block = key == top
-            if uniform is None:
-                best = int(np.where(block, self.sub[0], np.inf).argmin())
-            else:
-                best = int(block.nonzero()[0][int(uniform[0] * block.sum())])
-        return _ZERO, self.ids[0, best : best + 1], _YES if tied else _NO
-
-    def _realise(self, active: IntArray, heads: IntArray, rf: FloatArray,
-                 ri: IntArray) -> None:
-        """Realise ``heads`` (one per active draw): update tables (8.1 steps 2–3, shared), then
-        re-evaluate or drop the candidates they affect (8.1) and re-rank them (8(1))."""
+    def drop(self, heads: IntArray) -> None:
         self.steps += 1
-        key = self.key.reshape(-1)
-        key[self.spot[heads]] = -np.inf
-        # the partner, who demanded this side's supply issue, records this side's move
-        row, cell = ri[_ROW], ri[_CELL]
-        y, x0 = rf[_Y], rf[_X0]
-        u = self.table[cell]
-        merged = np.where(x0 <= u, np.fmin(u, y), np.fmax(u, y))  # merge(); y if no entry
-        self.corr[row] += (merged - np.where(u == u, u, x0)) * rf[_SC]
-        self.table[cell] = merged
-        # candidates with R1's or R2's (actor, supply), or whose side demands what R1/R2 supply
-        keys = ri[_SKEY:].ravel()
-        if self.padded is not None:
-            hits = self.padded[keys].ravel()
-            hits = hits[hits >= 0]
-        else:
-            lo = self.off_lo[keys]
-            lens = self.off_hi[keys] - lo
-            ends = np.cumsum(lens)
-            hits = self.index_ids[np.repeat(lo - ends + lens, lens) + np.arange(ends[-1])]
-        hits = hits[key[self.spot[hits]] > -np.inf]  # still in the list
-        if hits.size == 0:
-            return
-        order = np.arange(hits.size)
-        self.stamp[hits] = order  # a candidate hit twice is updated once
-        e = hits[self.stamp[hits] == order]
-        self.r_skey[:, active] = ri[_SKEY]
-        self.r_y[:, active] = y
-        de = self.draw[e]
-        f = self.f.take(e, axis=0).transpose(1, 2, 0)
-        ie = self.i.take(e, axis=0).transpose(1, 2, 0)
-        if self.shape[0] == 1:
-            r_skey, r_y = self.r_skey, self.r_y
-        else:
-            r_skey, r_y = self.r_skey[:, de], self.r_y[:, de]
-        m0 = ie[_SKEY] == r_skey[0]  # this side supplies what R1 supplied, as that actor
-        m1 = ie[_SKEY] == r_skey[1]
-        np.copyto(f[_X], r_y[0], where=m0)
-        np.copyto(f[_X], r_y[1], where=m1)
-        new, gain, ok = _evaluate(f, (m0 | m1).astype(float), self.corr[ie[_ROW]],
-                                  self.table[ie[_CELL]])
-        self.f[e, _X:] = new.transpose(2, 0, 1)
-        self.gain[e] = gain
-        # where each re-evaluated candidate goes in the list (see the module docstring)
+        self.key.reshape(-1)[self.spot[heads]] = -np.inf
+
+    def update(self, e: IntArray, cells: FloatArray) -> None:
+        """Re-rank the re-evaluated candidates ``e`` (see the module docstring)."""
         spot = self.spot[e]
-        sub = self.sub.reshape(-1)
-        old_key, old_sub = key[spot], sub[spot]
-        new_key = np.full(e.size, -np.inf)
-        new_key[ok] = self._cell(gain[ok])
-        rank = np.empty(e.size)
-        rank[np.argsort(1j * old_sub - old_key)] = np.arange(e.size, dtype=float)
+        key, sub = self.key.reshape(-1), self.sub.reshape(-1)
+        old = key[spot]
+        key[spot] = cells
+        moved = (cells != old) & (cells > -np.inf)  # still in the list, in another cell
+        if not moved.any():
+            return
+        spot, cells, old = spot[moved], cells[moved], old[moved]
+        rank = np.empty(spot.size)
+        rank[np.lexsort((sub[spot], -old))] = np.arange(spot.size, dtype=float)
         t = self.steps * self.span
-        key[spot] = new_key
-        sub[spot] = np.where(new_key < old_key, rank - t,
-                             np.where(new_key > old_key, self.span + t + rank, old_sub))
+        sub[spot] = np.where(cells < old, rank - t, self.span + t + rank)
 
 
-def _positions_after(x0: FloatArray, sides: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Section 9: voting positions and the next start positions from the realised sides, rows
-    (cell, y, supply salience, start position) in realisation order: the last one per
-    actor–issue pair wins."""
+def _run_batch(setup: _Setup, rnd: _Round, rng: np.random.Generator | None,
+               record: bool) -> _Result:
+    """The selection loop of a batch, all draws in lock-step, on arrays."""
+    n_b, n, k = setup.shape
+    own, part, keys, gain, capped = rnd.own, rnd.part, rnd.keys, rnd.gain, rnd.capped
+    dyn = np.ascontiguousarray(rnd.fields[2].reshape(12, gain.size).T)  # a record each
+    alive = rnd.ok.copy()
+    off = n_b * n * k
+    table = np.full((off, n + 1), np.nan)  # U and its shift of the compromise sums, per row
+    table[:, 0] = 0.0
+    table = table.reshape(-1)
+    moved = np.full(off, np.nan)  # this step's voting positions, by supply key
+    stamp = np.zeros(gain.size, dtype=np.int64)
+    grid = _Grid(rnd.draw, rnd.created, setup.cells(gain, alive))
+    heads_l: list[IntArray] = []
+    draws_l: list[IntArray] = []
+    tied_l: list[BoolArray] = []
+    while True:
+        uniform = None if rng is None else rng.random((n_b,))
+        active, heads, tied = grid.pick(uniform)
+        if heads.size == 0:
+            break
+        heads_l.append(heads)
+        draws_l.append(active)
+        tied_l.append(tied)
+        alive[heads] = False
+        grid.drop(heads)
+        rk = keys.take(heads, axis=0).T
+        supply = rk[_SKEY : _SKEY + 2]
+        # the partner, who demanded this side's supply issue, records this side's move
+        y = dyn[heads, 2 * _Y : 2 * _Y + 2].T
+        x0, sc = own[_X0].take(supply), own[_SC].take(supply)
+        cell = rk[_CELL : _CELL + 2]
+        u = table[cell]
+        merged = np.where(x0 <= u, np.fmin(u, y), np.fmax(u, y))  # merge(); y if no entry
+        table[rk[_LINK : _LINK + 2]] += (merged - np.where(u == u, u, x0)) * sc
+        table[cell] = merged
+        # candidates with R1's or R2's (actor, supply), or whose side demands what R1/R2 supply
+        found = np.concatenate((supply, rk[_ROW : _ROW + 2] + off))
+        lo = rnd.lo[found].reshape(-1)
+        lens = rnd.hi[found].reshape(-1) - lo
+        ends = np.cumsum(lens)
+        hits = rnd.index[np.repeat(lo - ends + lens, lens) + np.arange(ends[-1])]
+        hits = hits[alive[hits]]
+        if hits.size == 0:
+            continue
+        order = np.arange(hits.size)
+        stamp[hits] = order  # a candidate hit twice is updated once
+        e = hits[stamp[hits] == order]
+        ke = keys.take(e, axis=0)
+        moved[supply] = y
+        mv = moved[ke[:, _SKEY : _SKEY + 2]]
+        moved[supply] = np.nan
+        full = (mv[:, 0] == mv[:, 0]) | (mv[:, 1] == mv[:, 1]) | capped[e]
+        check = (~full).nonzero()[0]
+        if check.size:  # the moves stand unless a cap now fires (see the module docstring)
+            kc = ke[check].T
+            xm = np.ascontiguousarray(dyn[e[check], : 2 * _Y].T).reshape(2, 2, -1)
+            tb = table[kc[_LINK:]]
+            fire = _crossing(own[_SC:].take(kc[_SKEY : _SKEY + 2], axis=1),
+                             part[_TW].take(kc[_ROW : _ROW + 2]), xm, tb[:2], tb[2:],
+                             np.empty((2, 2, check.size)))[0]
+            full[check[fire[0] | fire[1]]] = True
+        redo = full.nonzero()[0]
+        if redo.size == 0:
+            continue
+        e, kr = e[redo], ke[redo].T
+        v = np.ascontiguousarray(dyn.take(e, axis=0).T).reshape(6, 2, -1)
+        tb = table[kr[_LINK:]]
+        new_gain, ok, cap = _evaluate(own.take(kr[_SKEY : _SKEY + 2], axis=1),
+                                      part.take(kr[_ROW : _ROW + 2], axis=1), v,
+                                      mv[redo].T, tb[:2], tb[2:])
+        dyn[e, : 2 * _RATIO] = v[:_RATIO].reshape(10, e.size).T
+        gain[e], alive[e], capped[e] = new_gain, ok, cap
+        grid.update(e, setup.cells(new_gain, ok))
+    heads = np.concatenate(heads_l) if heads_l else _NONE
+    skey = keys[heads, _SKEY : _SKEY + 2].T
+    rd = dyn[heads].reshape(-1, 6, 2)
+    sides = np.stack((rd[:, _X].T, rd[:, _Y].T, own[_S].take(skey), own[_X0].take(skey)))
+    return _result(setup.shape, np.concatenate(draws_l) if draws_l else _NONE, sides, skey,
+                   gain[heads], np.concatenate(tied_l) if tied_l else _NONE > 0, record)
+
+
+# --- rounds (section 9) ------------------------------------------------------------------------
+
+
+def _positions_after(x0: FloatArray, sides: tuple[IntArray, FloatArray, FloatArray,
+                                                  FloatArray]) -> tuple[FloatArray, FloatArray]:
+    """Section 9: voting positions and the next start positions from the realised sides (supply
+    key, voting position, supply salience, start position) in realisation order: the last one
+    per actor–issue pair wins."""
     vote, nxt = x0.copy(), x0.copy()
-    if sides.shape[1] == 0:
+    cell = sides[0]
+    if cell.size == 0:
         return vote, nxt
-    cell = sides[0].astype(np.int64)
     _, first = np.unique(cell[::-1], return_index=True)
     last = cell.size - 1 - first
-    y, s, start = sides[1:, last]
+    y, s, start = (v[last] for v in sides[1:])
     keep = (1.0 - s) * LAMBDA
     vote.reshape(-1)[cell[last]] = y
     nxt.reshape(-1)[cell[last]] = ((keep * y) + (PHI * y)) + (((1.0 - keep) - PHI) * start)
@@ -431,6 +655,27 @@ def _compromise(x: FloatArray, sc: FloatArray, weight: FloatArray) -> FloatArray
     total = np.sum(x * sc, axis=1)
     result: FloatArray = np.where(weight > 0, total / np.where(weight > 0, weight, 1.0), 0.0)
     return result
+
+
+def _rounds(setup: _Setup, x0: FloatArray, rounds: int, rng: np.random.Generator | None,
+            record: bool, run: FastRun) -> None:
+    """Run ``rounds`` rounds from ``x0``, appending them to ``run``."""
+    if record:
+        run.voting.append(x0)
+        run.starts.append(x0)
+    for _ in range(rounds):
+        rnd = _Round(setup, x0)
+        loop = _run_one if setup.shape[0] == 1 and rnd.gain.size <= SCALAR_LIMIT else _run_batch
+        count, ties, exchanges, sides = loop(setup, rnd, rng, record)
+        vote, nxt = _positions_after(x0, sides)
+        run.rounds.append(FastRound(compromise=_compromise(vote, setup.sc, setup.weight),
+                                    count=count, created=rnd.created, valid=rnd.valid,
+                                    ties=ties, exchanges=exchanges))
+        x0 = nxt
+        if record:
+            run.voting.append(vote)
+            run.starts.append(nxt)
+    run.final = run.rounds[-1].compromise if run.rounds else run.start
 
 
 def run_fast(position: FloatArray, salience: FloatArray, capability: FloatArray,
@@ -444,21 +689,23 @@ def run_fast(position: FloatArray, salience: FloatArray, capability: FloatArray,
     weight = np.sum(sc, axis=1)
     eligible = present & (s > 0) & (c[:, :, None] > 0)
     x0 = np.where(present, position, 0.0)
-    run = FastRun(start=_compromise(x0, sc, weight), final=np.empty(0))
-    if record:
-        run.voting.append(x0)
-        run.starts.append(x0)
-    final = run.start
-    for _ in range(rounds):
-        rnd = _Round(x0, s, c, eligible, weight, tie_tolerance)
-        count, ties, exchanges, sides = rnd.run(rng, record)
-        vote, nxt = _positions_after(x0, sides)
-        final = _compromise(vote, sc, weight)
-        run.rounds.append(FastRound(compromise=final, count=count, created=rnd.created,
-                                    valid=rnd.valid, ties=ties, exchanges=exchanges))
-        x0 = nxt
-        if record:
-            run.voting.append(vote)
-            run.starts.append(nxt)
-    run.final = final
-    return run
+    start = _compromise(x0, sc, weight)
+    n_b = x0.shape[0]
+    if rng is not None or record or n_b <= CHUNK:
+        run = FastRun(start=start, final=start)
+        _rounds(_Setup(s, sc, eligible, weight, tie_tolerance), x0, rounds, rng, record, run)
+        return run
+    # a draw's result does not depend on the batch it runs in: run chunks, then join them
+    parts = []
+    for lo in range(0, n_b, CHUNK):
+        part = slice(lo, lo + CHUNK)
+        parts.append(FastRun(start=start[part], final=start[part]))
+        _rounds(_Setup(s[part], sc[part], eligible[part], weight[part], tie_tolerance),
+                x0[part], rounds, None, False, parts[-1])
+    def joined(r: int, name: str) -> NDArray[Any]:
+        return np.concatenate([getattr(p.rounds[r], name) for p in parts])
+
+    return FastRun(start=start, final=np.concatenate([p.final for p in parts]), rounds=[
+        FastRound(compromise=joined(r, "compromise"), count=joined(r, "count"),
+                  created=joined(r, "created"), valid=joined(r, "valid"), ties=joined(r, "ties"))
+        for r in range(rounds)])
