@@ -92,3 +92,15 @@ def test_forecast_is_json_ready(model: str) -> None:
 
     f = run_model(model, load_scenario("example-trade"))
     assert json.loads(json.dumps(f.to_dict()))["outcome"].keys() == {"tariffs", "disputes"}
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_model_has_a_batched_form_equal_to_single_draws(model: str) -> None:
+    from accord.scenario.uncertainty import sample_batch
+
+    spec = get_model(model)
+    assert spec.batch is not None, f"{model} has no batched form: sweeps would loop over draws"
+    batch = sample_batch(load_scenario("korea-2020"), 12, np.random.default_rng(2))
+    together = spec.batch(batch)
+    for d in (0, 5, 11):
+        np.testing.assert_allclose(together[d], spec(batch.draw(d)).outcome, atol=spec.tolerance)

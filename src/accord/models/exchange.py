@@ -40,10 +40,11 @@ from accord.errors import AccordError
 from accord.models.exchange_exact import CONTEXT, ExactExchange, run_exact
 from accord.models.exchange_fast import FastRun, run_fast
 from accord.models.forecast import Forecast
-from accord.models.registry import register
+from accord.models.registry import batch_form, register
 from accord.models.utility import utility
 from accord.scenario.arrays import ScenarioArrays
 from accord.scenario.decide import plain_decimal, raw_decimal
+from accord.scenario.uncertainty import BatchArrays
 
 __all__ = ["Arithmetic", "TieBreak", "exact_inputs", "exchange", "exchange_batch", "run_exchange"]
 
@@ -135,6 +136,26 @@ def exchange_batch(
     arguments as :func:`run_exchange`. For Monte Carlo."""
     return run_exchange(position, salience, capability, present, rounds=rounds,
                         tie_break=tie_break, tie_tolerance=tie_tolerance, rng=rng).final
+
+
+@batch_form("exchange")
+def exchange_sweep(
+    batch: BatchArrays,
+    rounds: int = 10,
+    arithmetic: Arithmetic = "fast",
+    tie_break: TieBreak = "none",
+    tie_tolerance: float = 1e-9,
+    seed: int | None = None,
+) -> FloatArray:
+    """The registered batched form (fast arithmetic): compromises ``(draws, issues)``."""
+    if arithmetic != "fast":
+        raise AccordError("exchange: only fast arithmetic has a batched form; exact mode runs "
+                          "one scenario at a time")
+    rng = np.random.default_rng(seed) if tie_break == "random" else None
+    present = np.broadcast_to(batch.present, batch.position.shape)
+    return exchange_batch(batch.position, batch.salience, batch.capability, present,
+                          rounds=rounds, tie_break=tie_break, tie_tolerance=tie_tolerance,
+                          rng=rng)
 
 
 # --- exact mode: the decimals a decide file holds --------------------------------------------
