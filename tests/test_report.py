@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -133,4 +132,3 @@ def test_report_opens_in_chromium(trade_report: ReportData, tmp_path: Path) -> N
     assert loaded and all(loaded), loaded
     assert not errors, errors
     assert (tmp_path / "report.png").stat().st_size > 10_000
-    shutil.copy(tmp_path / "report.png", tmp_path / "kept.png")
