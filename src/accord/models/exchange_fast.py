@@ -196,43 +196,41 @@ def _evaluate(own: FloatArray, part: FloatArray, v: FloatArray, moved: FloatArra
     fire &= ok
     capped = fire[0] | fire[1]
     if capped.any():  # side 2's test depends on side 1's cap: redo both where one fires
-        capped = _caps(own, part, v, work[4:], capped.nonzero()[0], mine, fire[0], gain, ok,
-                       v4)
+        capped = _caps(own, part, v, work[4:], capped, mine, fire[0], gain, ok, v4)
     return gain, ok, capped
 
 
-def _caps(own: FloatArray, part: FloatArray, v: FloatArray, work: FloatArray, idx: IntArray,
-          mine: BoolArray | None, fire1: BoolArray, gain: FloatArray, ok: BoolArray,
-          v4: BoolArray) -> BoolArray:
-    """Apply the caps (7.4) to candidates ``idx`` of :func:`_evaluate`, in place: for
-    (X, Y) = (side 1, side 2), then (side 2, side 1) with side 1's result. ``work`` holds the
-    moves' directions, the sums before the moves and b0 + shift. Returns where a cap fired."""
-    S, a, sc, near, x0, _ = own[:, :, idx]
-    tw, _, sal = part[:, :, idx]
-    x, m, _, cs, _, ratio = v[:, :, idx]
-    sgn, before, b0c = work[:, :, idx]
-    fire1, valid = fire1[idx], ok[idx]
-    pos = x if mine is None else np.where(mine[:, idx], x0, x)
+def _caps(own: FloatArray, part: FloatArray, v: FloatArray, work: FloatArray,
+          capped: BoolArray, mine: BoolArray | None, fire1: BoolArray, gain: FloatArray,
+          ok: BoolArray, v4: BoolArray) -> BoolArray:
+    """Apply the caps (7.4) where ``capped`` of :func:`_evaluate`, in place: for (X, Y) =
+    (side 1, side 2), then (side 2, side 1) with side 1's result. ``work`` holds the moves'
+    directions, the sums before the moves and b0 + shift. Returns where a cap fired.
+
+    It computes on all candidates (a few percent are capped; gathering them would cost more than
+    the arithmetic) and changes only the capped ones: elsewhere neither cap fires, so the moves,
+    gains and validity it finds are those already there."""
+    S, a, sc, near, x0 = own[_S], own[_A], own[_SC], own[_NEAR], own[_X0]
+    tw, sal = part[_TW], part[_SAL]
+    x, m, y, cs, ratio = v[_X], v[_M], v[_Y], v[_CS], v[_RATIO]
+    sgn, before, b0c = work
+    pos = x if mine is None else np.where(mine, x0, x)
     delta = np.abs((tw - (b0c + pos * sc)) / sc)
     cap_x = delta * a
     cap_y = ratio * cap_x
     move_y = np.abs(cap_y / a[::-1]) * sgn[::-1]
     m2 = np.where(fire1, move_y[0], m[1])
     after = before[1] + m2 * sc[1]
-    fire2 = valid & (before[1] * after < 0.0) & (np.abs(before[1]) > near[1])
+    fire2 = ok & capped & (before[1] * after < 0.0) & (np.abs(before[1]) > near[1])
     fire2 &= np.abs(after) > near[1]
     delta *= sgn
-    m[1] = np.where(fire2, delta[1], m2)
     m[0] = np.where(fire2, move_y[1], np.where(fire1, delta[0], m[0]))
+    m[1] = np.where(fire2, delta[1], m2)
+    np.add(x, m, out=y)
+    ok &= _sides_ok(m, y, cs, v4)
     cap_gain = np.abs(cap_y * S[::-1] - cap_x * sal)
-    y = x + m
-    valid &= _sides_ok(m, y, cs, v4[:, idx])
-    v[_M][:, idx] = m
-    v[_Y][:, idx] = y
-    gain[idx] = np.where(fire2, cap_gain[1], np.where(fire1, cap_gain[0], gain[idx]))
-    ok[idx] = valid
-    fired = np.zeros(gain.size, dtype=bool)
-    fired[idx] = fire1 | fire2
+    np.copyto(gain, np.where(fire2, cap_gain[1], cap_gain[0]), where=fire1 | fire2)
+    fired: BoolArray = fire1 | fire2
     return fired
 
 
@@ -318,6 +316,15 @@ class _Round:
         per_key = np.bincount(flat, minlength=2 * off)
         self.hi = np.cumsum(per_key)
         self.lo = self.hi - per_key
+
+    def lists(self) -> IntArray:
+        """The index as a table: row ``key`` lists its candidates, then ``gain.size`` (a
+        candidate that is never alive) up to the longest list."""
+        per_key = self.hi - self.lo
+        table = np.full((per_key.size, max(int(per_key.max(initial=0)), 1)), self.gain.size)
+        slot = np.arange(self.index.size) - np.repeat(self.lo, per_key)
+        table[np.repeat(np.arange(per_key.size), per_key), slot] = self.index
+        return table
 
 
 # --- the selection loop (section 8) ------------------------------------------------------------
@@ -553,14 +560,15 @@ def _run_batch(setup: _Setup, rnd: _Round, rng: np.random.Generator | None,
     n_b, n, k = setup.shape
     own, part, keys, gain, capped = rnd.own, rnd.part, rnd.keys, rnd.gain, rnd.capped
     dyn = np.ascontiguousarray(rnd.fields[2].reshape(12, gain.size).T)  # a record each
-    alive = rnd.ok.copy()
+    alive = np.append(rnd.ok, False)  # and the end marker of the lists
+    lists = rnd.lists()
     off = n_b * n * k
     table = np.full((off, n + 1), np.nan)  # U and its shift of the compromise sums, per row
     table[:, 0] = 0.0
     table = table.reshape(-1)
     moved = np.full(off, np.nan)  # this step's voting positions, by supply key
     stamp = np.zeros(gain.size, dtype=np.int64)
-    grid = _Grid(rnd.draw, rnd.created, setup.cells(gain, alive))
+    grid = _Grid(rnd.draw, rnd.created, setup.cells(gain, rnd.ok))
     heads_l: list[IntArray] = []
     draws_l: list[IntArray] = []
     tied_l: list[BoolArray] = []
@@ -577,7 +585,7 @@ def _run_batch(setup: _Setup, rnd: _Round, rng: np.random.Generator | None,
         rk = keys.take(heads, axis=0).T
         supply = rk[_SKEY : _SKEY + 2]
         # the partner, who demanded this side's supply issue, records this side's move
-        y = dyn[heads, 2 * _Y : 2 * _Y + 2].T
+        y = dyn.take(heads, axis=0)[:, 2 * _Y : 2 * _Y + 2].T
         x0, sc = own[_X0].take(supply), own[_SC].take(supply)
         cell = rk[_CELL : _CELL + 2]
         u = table[cell]
@@ -586,10 +594,7 @@ def _run_batch(setup: _Setup, rnd: _Round, rng: np.random.Generator | None,
         table[cell] = merged
         # candidates with R1's or R2's (actor, supply), or whose side demands what R1/R2 supply
         found = np.concatenate((supply, rk[_ROW : _ROW + 2] + off))
-        lo = rnd.lo[found].reshape(-1)
-        lens = rnd.hi[found].reshape(-1) - lo
-        ends = np.cumsum(lens)
-        hits = rnd.index[np.repeat(lo - ends + lens, lens) + np.arange(ends[-1])]
+        hits = lists.take(found.reshape(-1), axis=0).reshape(-1)
         hits = hits[alive[hits]]
         if hits.size == 0:
             continue
@@ -604,7 +609,7 @@ def _run_batch(setup: _Setup, rnd: _Round, rng: np.random.Generator | None,
         check = (~full).nonzero()[0]
         if check.size:  # the moves stand unless a cap now fires (see the module docstring)
             kc = ke[check].T
-            xm = np.ascontiguousarray(dyn[e[check], : 2 * _Y].T).reshape(2, 2, -1)
+            xm = np.ascontiguousarray(dyn.take(e[check], axis=0)[:, : 2 * _Y].T).reshape(2, 2, -1)
             tb = table[kc[_LINK:]]
             fire = _crossing(own[_SC:].take(kc[_SKEY : _SKEY + 2], axis=1),
                              part[_TW].take(kc[_ROW : _ROW + 2]), xm, tb[:2], tb[2:],
