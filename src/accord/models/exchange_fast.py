@@ -321,10 +321,11 @@ class _Round:
         """The index as a table: row ``key`` lists its candidates, then ``gain.size`` (a
         candidate that is never alive) up to the longest list."""
         per_key = self.hi - self.lo
-        table = np.full((per_key.size, max(int(per_key.max(initial=0)), 1)), self.gain.size)
-        slot = np.arange(self.index.size) - np.repeat(self.lo, per_key)
-        table[np.repeat(np.arange(per_key.size), per_key), slot] = self.index
-        return table
+        width = max(int(per_key.max(initial=0)), 1)
+        table = np.full(per_key.size * width, self.gain.size)
+        shift = np.arange(0, per_key.size * width, width) - self.lo  # key × width − lo
+        table[np.repeat(shift, per_key) + np.arange(self.index.size)] = self.index
+        return table.reshape(-1, width)
 
 
 # --- the selection loop (section 8) ------------------------------------------------------------
