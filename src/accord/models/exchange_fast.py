@@ -312,20 +312,30 @@ class _Round:
         flat = np.concatenate((skey, row + off)).reshape(-1)
         order = np.argsort(flat.astype(np.uint16) if 2 * off <= 1 << 16 else flat,
                            kind="stable")
-        self.index = order % draw.size
+        self.order, self.index = order, order % draw.size
         per_key = np.bincount(flat, minlength=2 * off)
         self.hi = np.cumsum(per_key)
         self.lo = self.hi - per_key
 
-    def lists(self) -> IntArray:
-        """The index as a table: row ``key`` lists its candidates, then ``gain.size`` (a
-        candidate that is never alive) up to the longest list."""
+    def lists(self) -> tuple[IntArray, IntArray]:
+        """The index as two tables, each row padded with an entry that is never alive. Row
+        ``skey`` of the first lists the candidates with a side that supplies that key's issue;
+        row ``r`` of the second, the sides (2 × candidate + side) whose partner's demand is row
+        ``r`` of U."""
+        size, half = self.gain.size, self.lo.size // 2
         per_key = self.hi - self.lo
-        width = max(int(per_key.max(initial=0)), 1)
-        table = np.full(per_key.size * width, self.gain.size)
-        shift = np.arange(0, per_key.size * width, width) - self.lo  # key × width − lo
-        table[np.repeat(shift, per_key) + np.arange(self.index.size)] = self.index
-        return table.reshape(-1, width)
+        tables = []
+        for keys, entries, fill in (
+                (slice(0, half), self.index[: 2 * size], size),
+                (slice(half, None), 2 * self.index[2 * size :] + self.order[2 * size :] // size - 2,
+                 2 * size)):
+            count, lo = per_key[keys], self.lo[keys] - self.lo[keys][0]
+            width = max(int(count.max(initial=0)), 1)
+            table = np.full(count.size * width, fill)
+            shift = np.arange(0, count.size * width, width) - lo  # key × width − lo
+            table[np.repeat(shift, count) + np.arange(entries.size)] = entries
+            tables.append(table.reshape(-1, width))
+        return tables[0], tables[1]
 
 
 # --- the selection loop (section 8) ------------------------------------------------------------
@@ -555,6 +565,32 @@ class _Grid:
         sub[spot] = np.where(cells < old, rank - t, self.span + t + rank)
 
 
+def _side_crossing(own: FloatArray, part: FloatArray, table: FloatArray, keys: IntArray,
+                   dyn: FloatArray, sides: IntArray) -> IntArray:
+    """The candidates of ``sides`` (2 × candidate + side) whose side's cap now fires: the test of
+    :func:`_crossing` for one side each (``keys`` and ``dyn``: the flat records)."""
+    cand, side = sides >> 1, sides & 1
+    at = cand * 8 + side  # the side's column in the keys record (8 columns)
+    skey, row = keys.take(at + _SKEY), keys.take(at + _ROW)
+    shift, entry = table.take(keys.take(at + _LINK)), table.take(keys.take(at + _CELL))
+    sc = own[_SC].take(skey)
+    base = own[_B0].take(skey) + shift
+    mine = entry == entry
+    if mine.any():
+        base = base - np.where(mine, entry - own[_X0].take(skey), 0.0) * sc
+    at = cand * 12 + side  # and in the dyn record (12 columns)
+    before = base + dyn.take(at + 2 * _X) * sc
+    before -= part[_TW].take(row)
+    after = dyn.take(at + 2 * _M) * sc
+    after += before
+    near = own[_NEAR].take(skey)
+    fire = before * after < 0.0
+    fire &= np.abs(before) > near
+    fire &= np.abs(after) > near
+    fired: IntArray = cand[fire]
+    return fired
+
+
 def _run_batch(setup: _Setup, rnd: _Round, rng: np.random.Generator | None,
                record: bool) -> _Result:
     """The selection loop of a batch, all draws in lock-step, on arrays."""
@@ -562,13 +598,15 @@ def _run_batch(setup: _Setup, rnd: _Round, rng: np.random.Generator | None,
     own, part, keys, gain, capped = rnd.own, rnd.part, rnd.keys, rnd.gain, rnd.capped
     dyn = np.ascontiguousarray(rnd.fields[2].reshape(12, gain.size).T)  # a record each
     alive = np.append(rnd.ok, False)  # and the end marker of the lists
-    lists = rnd.lists()
+    by_supply, by_row = rnd.lists()
     off = n_b * n * k
     table = np.full((off, n + 1), np.nan)  # U and its shift of the compromise sums, per row
     table[:, 0] = 0.0
     table = table.reshape(-1)
     moved = np.full(off, np.nan)  # this step's voting positions, by supply key
-    stamp = np.zeros(gain.size, dtype=np.int64)
+    slot = np.zeros(gain.size, dtype=np.int64)
+    taken = np.zeros(gain.size, dtype=np.int64)  # the last step that re-evaluated a candidate
+    flat_keys, flat_dyn = keys.reshape(-1), dyn.reshape(-1)
     grid = _Grid(rnd.draw, rnd.created, setup.cells(gain, rnd.ok))
     heads_l: list[IntArray] = []
     draws_l: list[IntArray] = []
@@ -581,6 +619,7 @@ def _run_batch(setup: _Setup, rnd: _Round, rng: np.random.Generator | None,
         heads_l.append(heads)
         draws_l.append(active)
         tied_l.append(tied)
+        step = len(heads_l)
         alive[heads] = False
         grid.drop(heads)
         rk = keys.take(heads, axis=0).T
@@ -593,38 +632,37 @@ def _run_batch(setup: _Setup, rnd: _Round, rng: np.random.Generator | None,
         merged = np.where(x0 <= u, np.fmin(u, y), np.fmax(u, y))  # merge(); y if no entry
         table[rk[_LINK : _LINK + 2]] += (merged - np.where(u == u, u, x0)) * sc
         table[cell] = merged
-        # candidates with R1's or R2's (actor, supply), or whose side demands what R1/R2 supply
-        found = np.concatenate((supply, rk[_ROW : _ROW + 2] + off))
-        hits = lists.take(found.reshape(-1), axis=0).reshape(-1)
+        # re-evaluate the candidates with R1's or R2's (actor, supply), and those capped before
+        # of the sides whose partner's demand R1 or R2 supplies (their row of U changed)
+        hits = by_supply.take(supply.reshape(-1), axis=0).reshape(-1)
         hits = hits[alive[hits]]
-        if hits.size == 0:
-            continue
+        sides = by_row.take(rk[_ROW : _ROW + 2].reshape(-1), axis=0).reshape(-1)
+        owner = sides >> 1
+        live = alive[owner]
+        sides, owner = sides[live], owner[live]
+        hits = np.concatenate((hits, owner[capped[owner]]))
         order = np.arange(hits.size)
-        stamp[hits] = order  # a candidate hit twice is updated once
-        e = hits[stamp[hits] == order]
-        ke = keys.take(e, axis=0)
-        moved[supply] = y
-        mv = moved[ke[:, _SKEY : _SKEY + 2]]
-        moved[supply] = np.nan
-        full = (mv[:, 0] == mv[:, 0]) | (mv[:, 1] == mv[:, 1]) | capped[e]
-        check = (~full).nonzero()[0]
-        if check.size:  # the moves stand unless a cap now fires (see the module docstring)
-            kc = ke[check].T
-            xm = np.ascontiguousarray(dyn.take(e[check], axis=0)[:, : 2 * _Y].T).reshape(2, 2, -1)
-            tb = table[kc[_LINK:]]
-            fire = _crossing(own[_SC:].take(kc[_SKEY : _SKEY + 2], axis=1),
-                             part[_TW].take(kc[_ROW : _ROW + 2]), xm, tb[:2], tb[2:],
-                             np.empty((2, 2, check.size)))[0]
-            full[check[fire[0] | fire[1]]] = True
-        redo = full.nonzero()[0]
-        if redo.size == 0:
+        slot[hits] = order  # a candidate hit twice is updated once
+        e = hits[slot[hits] == order]
+        taken[e] = step
+        sides = sides[taken[owner] != step]
+        if sides.size:  # the other sides' moves stand unless a cap now fires (module docstring)
+            fired = _side_crossing(own, part, table, flat_keys, flat_dyn, sides)
+            if fired.size:
+                taken[fired] = step
+                slot[fired] = np.arange(fired.size)
+                e = np.concatenate((e, fired[slot[fired] == np.arange(fired.size)]))
+        if e.size == 0:
             continue
-        e, kr = e[redo], ke[redo].T
+        kr = keys.take(e, axis=0).T
+        moved[supply] = y
+        mv = moved[kr[_SKEY : _SKEY + 2]]
+        moved[supply] = np.nan
         v = np.ascontiguousarray(dyn.take(e, axis=0).T).reshape(6, 2, -1)
         tb = table[kr[_LINK:]]
         new_gain, ok, cap = _evaluate(own.take(kr[_SKEY : _SKEY + 2], axis=1),
                                       part.take(kr[_ROW : _ROW + 2], axis=1), v,
-                                      mv[redo].T, tb[:2], tb[2:])
+                                      mv, tb[:2], tb[2:])
         dyn[e, : 2 * _RATIO] = v[:_RATIO].reshape(10, e.size).T
         gain[e], alive[e], capped[e] = new_gain, ok, cap
         grid.update(e, setup.cells(new_gain, ok))
