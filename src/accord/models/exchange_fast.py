@@ -686,8 +686,9 @@ def _positions_after(x0: FloatArray, sides: tuple[IntArray, FloatArray, FloatArr
     cell = sides[0]
     if cell.size == 0:
         return vote, nxt
-    _, first = np.unique(cell[::-1], return_index=True)
-    last = cell.size - 1 - first
+    latest = np.full(x0.size, -1)
+    np.maximum.at(latest, cell, np.arange(cell.size))
+    last = latest[latest >= 0]
     y, s, start = (v[last] for v in sides[1:])
     keep = (1.0 - s) * LAMBDA
     vote.reshape(-1)[cell[last]] = y
