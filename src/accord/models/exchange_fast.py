@@ -622,7 +622,7 @@ def _run_batch(setup: _Setup, rnd: _Round, rng: np.random.Generator | None,
         step = len(heads_l)
         alive[heads] = False
         grid.drop(heads)
-        rk = keys.take(heads, axis=0).T
+        rk = np.ascontiguousarray(keys.take(heads, axis=0).T)
         supply = rk[_SKEY : _SKEY + 2]
         # the partner, who demanded this side's supply issue, records this side's move
         y = dyn.take(heads, axis=0)[:, 2 * _Y : 2 * _Y + 2].T
@@ -654,7 +654,7 @@ def _run_batch(setup: _Setup, rnd: _Round, rng: np.random.Generator | None,
                 e = np.concatenate((e, fired[slot[fired] == np.arange(fired.size)]))
         if e.size == 0:
             continue
-        kr = keys.take(e, axis=0).T
+        kr = np.ascontiguousarray(keys.take(e, axis=0).T)
         moved[supply] = y
         mv = moved[kr[_SKEY : _SKEY + 2]]
         moved[supply] = np.nan
