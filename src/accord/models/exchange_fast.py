@@ -248,7 +248,8 @@ class _Setup:
         self.s, self.sc, self.weight = s, sc, weight
         self.log_step = 1.0 / np.log1p(tol) if tol > 0 else 0.0
         self.pi, self.qi = np.triu_indices(k, 1)
-        self.both = (eligible[:, :, self.pi] & eligible[:, :, self.qi]).transpose(0, 2, 1)
+        self.both = np.ascontiguousarray(
+            (eligible[:, :, self.pi] & eligible[:, :, self.qi]).transpose(0, 2, 1))
         with np.errstate(divide="ignore", invalid="ignore"):
             self.ratio = (s[:, :, self.pi] / s[:, :, self.qi]).reshape(-1)  # (B, N, P)
             share = sc / weight[:, None, :]
@@ -277,8 +278,8 @@ class _Round:
         num0 = np.sum(x0 * sc, axis=1)  # (B, K)
         safe = np.where(weight > 0, weight, 1.0)
         left = x0 <= np.where(weight > 0, num0 / safe, 0.0)[:, None]
-        lp = left[:, :, pi].transpose(0, 2, 1)  # (B, P, N)
-        lq = left[:, :, qi].transpose(0, 2, 1)
+        lp = np.ascontiguousarray(left[:, :, pi].transpose(0, 2, 1))  # (B, P, N)
+        lq = np.ascontiguousarray(left[:, :, qi].transpose(0, 2, 1))
         blocks = np.empty((n_b, pi.size, 2, n, n), dtype=bool)
         blocks[:, :, 0] = (both & ~lp & ~lq)[..., :, None] & (both & lp & lq)[..., None, :]
         blocks[:, :, 1] = (both & lp & ~lq)[..., :, None] & (both & ~lp & lq)[..., None, :]
