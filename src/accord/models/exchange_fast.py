@@ -59,6 +59,7 @@ SLACK = 1e-9  # rounding slack at the bounds 0 and 100 (V2) and at the history l
 LAMBDA = 0.4
 PHI = 0.1
 CHUNK = 256  # draws run in lock-step at a time (deterministic batches without a record)
+GATHER_ABOVE = 8192  # with more candidates than this, the caps gather the capped ones
 SCALAR_LIMIT = 6000  # a single draw's round with at most this many candidates runs on floats
 _HALF, _FULL = 50.0 + SLACK, 100.0 + SLACK
 
@@ -207,13 +208,21 @@ def _caps(own: FloatArray, part: FloatArray, v: FloatArray, work: FloatArray,
     (side 1, side 2), then (side 2, side 1) with side 1's result. ``work`` holds the moves'
     directions, the sums before the moves and b0 + shift. Returns where a cap fired.
 
-    It computes on all candidates (a few percent are capped; gathering them would cost more than
-    the arithmetic) and changes only the capped ones: elsewhere neither cap fires, so the moves,
-    gains and validity it finds are those already there."""
+    A few percent of the candidates are capped. On a step's few thousand it computes on all of
+    them (gathering the capped ones would cost more than the arithmetic), on a round's start
+    only on the capped ones; the others keep their values either way, as neither cap fires
+    there."""
+    at: IntArray | slice = slice(None)
+    store = v
+    if capped.size > GATHER_ABOVE:
+        at = capped.nonzero()[0]
+        own, part, v, work = own[:, :, at], part[:, :, at], v[:, :, at], work[:, :, at]
+        mine, fire1, v4 = None if mine is None else mine[:, at], fire1[at], v4[:, at]
     S, a, sc, near, x0 = own[_S], own[_A], own[_SC], own[_NEAR], own[_X0]
     tw, sal = part[_TW], part[_SAL]
-    x, m, y, cs, ratio = v[_X], v[_M], v[_Y], v[_CS], v[_RATIO]
+    x, m, cs, ratio = v[_X], v[_M], v[_CS], v[_RATIO]
     sgn, before, b0c = work
+    valid, old_gain = ok[at], gain[at]  # views of ok and gain when ``at`` is every candidate
     pos = x if mine is None else np.where(mine, x0, x)
     delta = np.abs((tw - (b0c + pos * sc)) / sc)
     cap_x = delta * a
@@ -221,17 +230,23 @@ def _caps(own: FloatArray, part: FloatArray, v: FloatArray, work: FloatArray,
     move_y = np.abs(cap_y / a[::-1]) * sgn[::-1]
     m2 = np.where(fire1, move_y[0], m[1])
     after = before[1] + m2 * sc[1]
-    fire2 = ok & capped & (before[1] * after < 0.0) & (np.abs(before[1]) > near[1])
+    fire2 = valid & capped[at] & (before[1] * after < 0.0) & (np.abs(before[1]) > near[1])
     fire2 &= np.abs(after) > near[1]
     delta *= sgn
     m[0] = np.where(fire2, move_y[1], np.where(fire1, delta[0], m[0]))
     m[1] = np.where(fire2, delta[1], m2)
-    np.add(x, m, out=y)
-    ok &= _sides_ok(m, y, cs, v4)
+    y = x + m
+    valid &= _sides_ok(m, y, cs, v4)
     cap_gain = np.abs(cap_y * S[::-1] - cap_x * sal)
-    np.copyto(gain, np.where(fire2, cap_gain[1], cap_gain[0]), where=fire1 | fire2)
     fired: BoolArray = fire1 | fire2
-    return fired
+    np.copyto(old_gain, np.where(fire2, cap_gain[1], cap_gain[0]), where=fired)
+    store[_M][:, at], store[_Y][:, at] = m, y
+    if isinstance(at, slice):
+        return fired
+    ok[at], gain[at] = valid, old_gain
+    every = np.zeros(capped.size, dtype=bool)
+    every[at] = fired
+    return every
 
 
 # --- a round's candidates (sections 4–5) -----------------------------------------------------
