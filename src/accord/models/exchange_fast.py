@@ -758,8 +758,9 @@ def run_fast(position: FloatArray, salience: FloatArray, capability: FloatArray,
         return run
     # a draw's result does not depend on the batch it runs in: run chunks, then join them
     parts = []
-    for lo in range(0, n_b, CHUNK):
-        part = slice(lo, lo + CHUNK)
+    size = -(-n_b // -(-n_b // CHUNK))  # chunks of (nearly) equal size, at most CHUNK
+    for lo in range(0, n_b, size):
+        part = slice(lo, lo + size)
         parts.append(FastRun(start=start[part], final=start[part]))
         _rounds(_Setup(s[part], sc[part], eligible[part], weight[part], tie_tolerance),
                 x0[part], rounds, None, False, parts[-1])
