@@ -535,21 +535,23 @@ class _Grid:
         self.key.reshape(-1)[self.spot] = cells
         self.sub.reshape(-1)[self.spot] = np.arange(size, dtype=float)
         self.ids.reshape(-1)[self.spot] = np.arange(size)
-        self.rows = np.arange(created.size)
+        self.starts = np.arange(created.size) * width  # where each row starts, flat
         self.span = float(size + 1)
         self.steps = 0
 
     def pick(self, uniform: FloatArray | None) -> tuple[IntArray, IntArray, BoolArray]:
         """The draws with candidates left, the candidate each realises now (the head of its
         list, or with ``uniform`` a random one of the head's cell) and whether it was tied."""
-        key, rows = self.key, self.rows
+        key, flat = self.key, self.key.reshape(-1)
         best = key.argmax(axis=1)
-        top = key[rows, best]
-        key[rows, best] = -np.inf
+        at = self.starts + best
+        top = flat.take(at)
+        flat[at] = -np.inf
         second = key.max(axis=1)
-        key[rows, best] = top
+        flat[at] = top
         active = (top > -np.inf).nonzero()[0]
-        best, top, tied = best[active], top[active], second[active] == top[active]
+        best, top = best.take(active), top.take(active)
+        tied = second.take(active) == top
         if tied.any():
             rows_t = active[tied]
             block = key[rows_t] == top[tied, None]
@@ -559,7 +561,7 @@ class _Grid:
                 nth = (uniform[rows_t] * block.sum(axis=1)).astype(np.int64) + 1
                 pick = (block & (np.cumsum(block, axis=1) == nth[:, None])).argmax(axis=1)
             best[tied] = pick
-        return active, self.ids[active, best], tied
+        return active, self.ids.reshape(-1).take(self.starts.take(active) + best), tied
 
     def drop(self, heads: IntArray) -> None:
         self.steps += 1
@@ -655,7 +657,8 @@ def _run_batch(setup: _Setup, rnd: _Round, rng: np.random.Generator | None,
         sides = by_row.take(rk[_ROW : _ROW + 2].reshape(-1), axis=0).reshape(-1)
         owner = sides >> 1
         live = alive[owner]
-        sides, owner = sides[live], owner[live]
+        sides = sides[live]
+        owner = sides >> 1
         hits = np.concatenate((hits, owner[capped[owner]]))
         order = np.arange(hits.size)
         slot[hits] = order  # a candidate hit twice is updated once
@@ -683,8 +686,8 @@ def _run_batch(setup: _Setup, rnd: _Round, rng: np.random.Generator | None,
         gain[e], alive[e], capped[e] = new_gain, ok, cap
         grid.update(e, setup.cells(new_gain, ok))
     heads = np.concatenate(heads_l) if heads_l else _NONE
-    skey = keys[heads, _SKEY : _SKEY + 2].T
-    rd = dyn[heads].reshape(-1, 6, 2)
+    skey = np.ascontiguousarray(keys.take(heads, axis=0)[:, _SKEY : _SKEY + 2].T)
+    rd = dyn.take(heads, axis=0).reshape(-1, 6, 2)
     sides = np.stack((rd[:, _X].T, rd[:, _Y].T, own[_S].take(skey), own[_X0].take(skey)))
     return _result(setup.shape, np.concatenate(draws_l) if draws_l else _NONE, sides, skey,
                    gain[heads], np.concatenate(tied_l) if tied_l else _NONE > 0, record)
