@@ -688,8 +688,8 @@ def _run_batch(setup: _Setup, rnd: _Round, rng: np.random.Generator | None,
     heads = np.concatenate(heads_l) if heads_l else _NONE
     skey = np.ascontiguousarray(keys.take(heads, axis=0)[:, _SKEY : _SKEY + 2].T)
     rd = dyn.take(heads, axis=0).reshape(-1, 6, 2)
-    sides = np.stack((rd[:, _X].T, rd[:, _Y].T, own[_S].take(skey), own[_X0].take(skey)))
-    return _result(setup.shape, np.concatenate(draws_l) if draws_l else _NONE, sides, skey,
+    realised = np.stack((rd[:, _X].T, rd[:, _Y].T, own[_S].take(skey), own[_X0].take(skey)))
+    return _result(setup.shape, np.concatenate(draws_l) if draws_l else _NONE, realised, skey,
                    gain[heads], np.concatenate(tied_l) if tied_l else _NONE > 0, record)
 
 
