@@ -6,7 +6,8 @@ wall and CPU time), then a synthetic 100 actors × 30 issues scenario in fast ar
 with ``--quick``), then draws per second of the batched form on Monte Carlo draws of korea-2020
 (``sample_batch``), for 1,000 and 10,000 draws (200 with ``--quick``).
 Targets (issue): exact on copenhagen ≤ 0.3 s, fast on copenhagen ≤ 20 ms; batched korea-2020
-≥ 850 draws/s (100,000 draws in 2 minutes). The machine is shared: compare CPU times.
+≥ 850 draws/s (100,000 draws in 2 minutes; met with two worker processes, see bench_sweep.py).
+The machine is shared: compare CPU times.
 """
 
 from __future__ import annotations
