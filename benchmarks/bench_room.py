@@ -25,9 +25,7 @@ import asyncio
 import json
 import random
 import re
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,17 +35,9 @@ from pathlib import Path
 
 import httpx
 
-HOST = "127.0.0.1"  # loopback only, never anything else
+from accord.web.local import HOST, form_token, free_port, start_server, stop_server
+
 MAX_SECONDS = 60.0
-SERVE = "import sys; from accord.cli import main; sys.argv[0] = 'accord'; main()"
-CSRF = r'action="[^"]*{}"[^>]*>\s*<input type="hidden" name="csrf" value="([^"]+)"'
-
-
-def form_token(html: str, action: str) -> str:
-    m = re.search(CSRF.format(re.escape(action)), html)
-    if not m:
-        raise RuntimeError(f"no {action} form on the page")
-    return m.group(1)
 
 
 @dataclass
@@ -210,30 +200,6 @@ async def run(base: str, players: int, seconds: float, think: float,
     return stats, sid, wall
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(db_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-c", SERVE, "serve", "--db", db_url,
-                                 "--host", HOST, "--port", str(port)],
-                                stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited:\n{log.read_text()}")
-        try:
-            if httpx.get(f"http://{HOST}:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not start within 30 s")
-
-
 def lost_moves(db_path: Path, acknowledged: list[tuple[str, str]]) -> list[tuple[str, str]]:
     con = sqlite3.connect(db_path)
     try:
@@ -288,12 +254,7 @@ def main() -> int:
                 run(f"http://{HOST}:{port}", args.players, seconds, args.think,
                     args.turn_every), timeout=seconds + 60))
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_server(proc)
         lost = lost_moves(db_path, stats.acknowledged)
     result = report(stats, wall, lost, args.players, args.think)
     if args.json:

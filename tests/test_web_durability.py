@@ -17,6 +17,8 @@ pytest.importorskip("multipart")
 
 import httpx
 
+from accord.web.local import stop_server
+
 from .web_helpers import csrf, free_port, open_session, start_server
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="needs SIGKILL (POSIX)")
@@ -113,8 +115,4 @@ def test_sigkill_mid_turn_loses_no_submitted_move(tmp_path: Path) -> None:
     finally:
         for c in clients:
             c.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except Exception:
-            proc.kill()
+        stop_server(proc)

@@ -1,28 +1,20 @@
-"""Helpers for the crisis-room tests: read form tokens from pages, run `accord serve` on loopback."""
+"""Helpers for the crisis-room tests: read links and form tokens from pages, open sessions; the
+server itself runs through :mod:`accord.web.local`."""
 
 from __future__ import annotations
 
 import re
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 
+from accord.web.local import form_token, free_port, running_server, start_server
+
+__all__ = ["csrf", "free_port", "links", "open_session", "running_server", "start_server"]
+
 LINK = re.compile(r'<code class="link"[^>]*>([^<]+)</code>')
-SERVE = "import sys; from accord.cli import main; sys.argv[0] = 'accord'; main()"
 
 
-def csrf(html: str, action: str) -> str:
-    """The CSRF token of the form posting to ``action`` (a path ending, e.g. ``/move``)."""
-    m = re.search(r'action="[^"]*' + re.escape(action) + r'"[^>]*>\s*'
-                  r'<input type="hidden" name="csrf" value="([^"]+)"', html)
-    assert m, f"no form for {action} on the page"
-    return m.group(1)
+csrf = form_token  # the CSRF token of the form posting to a path ending
 
 
 def links(html: str) -> tuple[str, dict[str, str]]:
@@ -31,47 +23,6 @@ def links(html: str) -> tuple[str, dict[str, str]]:
     teams = re.findall(r'<tr data-team="([^"]+)"><td>[^<]*</td><td><code class="link">([^<]+)',
                        html)
     return found[0], dict(teams)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(db_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """`accord serve` as a subprocess on 127.0.0.1:port; returns once it answers."""
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", SERVE, "serve", "--db", db_url, "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"server did not start:\n{log.read_text()}")
-
-
-@contextmanager
-def running_server(db_url: str, log: Path) -> Iterator[str]:
-    """A served crisis room for the duration of the block; yields its base URL."""
-    port = free_port()
-    proc = start_server(db_url, port, log)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def open_session(client: httpx.Client, teams: list[str], models: list[str] | None = None,
