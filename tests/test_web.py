@@ -618,3 +618,18 @@ def test_serve_command_is_listed(capsys: pytest.CaptureFixture[str],
     assert exc.value.code == 0
     out = capsys.readouterr().out
     assert "--db" in out and "--port" in out and "--host" in out
+
+
+def test_local_helpers_read_tokens_and_fail_clearly(tmp_path: Path) -> None:
+    from accord.web.local import form_token, free_port, start_server
+
+    page = ('<form method="post" action="/s/abc/move">\n  '
+            '<input type="hidden" name="csrf" value="tok123">')
+    assert form_token(page, "/move") == "tok123"
+    with pytest.raises(RuntimeError, match="no form for /close"):
+        form_token(page, "/close")
+    port = free_port()
+    assert 1024 <= port <= 65535
+    # a database URL the server cannot open: it exits, and the error carries its log
+    with pytest.raises(RuntimeError, match="server exited"):
+        start_server("nosuchdriver://x", port, tmp_path / "server.log", timeout=30)
