@@ -114,7 +114,7 @@ def _load_builtin() -> None:
     import accord.models.bdm
     import accord.models.compromise
     import accord.models.exchange
-    import accord.models.smp  # noqa: F401
+    import accord.models.smp_model  # noqa: F401
 
 
 def available_models() -> tuple[str, ...]:
