@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from accord.api import DEFAULT_MODELS, forecast_all
+from accord.cli_common import JsonOpt, StoreOpt, err, out, print_json, write_file
+from accord.cli_runs import runs_app
+from accord.cli_tables import (
+    deals_table,
+    format_number,
+    format_value,
+    history_json,
+    history_table,
+    scenario_table,
+)
 from accord.errors import AccordError
-from accord.models.forecast import Forecast
 from accord.scenario.resolve import DEFAULT_SCENARIO, builtin_scenarios, load_scenario
 from accord.scenario.schema import Scenario
 
@@ -28,8 +35,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
 ScenarioArg = Annotated[
     str,
@@ -42,11 +47,6 @@ ScenarioArg = Annotated[
 
 
 SaveOpt = Annotated[bool, typer.Option("--save", help="Save the result to the run store.")]
-StoreOpt = Annotated[
-    str | None,
-    typer.Option("--store", help="Run store URL (SQLAlchemy; default: SQLite in your data dir, "
-                 "or $ACCORD_STORE)."),
-]
 
 
 def _save(store: str | None, kind: str, scenario: Scenario, result: dict[str, Any],
@@ -62,22 +62,6 @@ class ExportFormat(StrEnum):
     yaml = "yaml"
     ktab_csv = "ktab-csv"
     decide_csv = "decide-csv"
-
-
-def _write(path: Path, text: str, force: bool) -> None:
-    """Write ``text`` to ``path`` without ever clobbering an existing file unless forced."""
-    if path.exists() and not force:
-        raise AccordError(f"{path}: already exists; choose another name or pass --force")
-    if path.is_dir():
-        raise AccordError(f"{path}: is a directory")
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise AccordError(f"{path}: cannot write ({exc.strerror})") from None
-
-
-def _fmt(x: float) -> str:
-    return "—" if x != x else f"{x:.1f}"
 
 
 @app.command()
@@ -124,9 +108,9 @@ def forecast(
         }
         if history:
             payload["history"] = {
-                m: _history_json(f) for m, f in results.items() if f.history is not None
+                m: history_json(f) for m, f in results.items() if f.history is not None
             }
-        typer.echo(json.dumps(payload, indent=2))
+        print_json(payload)
         return
     table = Table(title=f"{s.name} — forecast", title_justify="left", show_lines=True)
     table.add_column("issue")
@@ -134,12 +118,13 @@ def forecast(
     for m in results:
         table.add_column(m)
     for k, issue in enumerate(s.issues):
-        sq = "—" if issue.status_quo is None else _fmt(issue.status_quo.value)
+        sq = "—" if issue.status_quo is None else format_value(issue.status_quo.value)
         cells = []
         for f in results.values():
             value = float(f.outcome[k])
             label = issue.nearest_anchor(value)
-            cells.append(f"[bold]{_fmt(value)}[/bold]" + (f"\n[dim]{label}[/dim]" if label else ""))
+            cells.append(f"[bold]{format_value(value)}[/bold]"
+                         + (f"\n[dim]{label}[/dim]" if label else ""))
         table.add_row(issue.name, sq, *cells)
     out.print(table)
     for m, f in results.items():
@@ -147,9 +132,9 @@ def forecast(
             out.print(f"[dim]{m}: {f.diagnostics['states']} states, stopped: "
                       f"{f.diagnostics['stop']}.[/dim]")
         if deals and m == "exchange":
-            out.print(_deals_table(s, f))
+            out.print(deals_table(s, f))
         if history and f.history is not None:
-            table = _history_table(s, m, f)
+            table = history_table(s, m, f)
             wide = Console(highlight=False, width=max(out.width, table.__rich_measure__(
                 out, out.options).maximum + 4))
             wide.print(table)
@@ -159,55 +144,6 @@ def forecast(
         if f.diagnostics.get("agreement") is False:
             out.print(f"[dim]{m}: no outcome makes every actor better off than the status quo; "
                       "the forecast is the status quo.[/dim]")
-
-
-def _deals_table(s: Scenario, f: Forecast) -> Table:
-    table = Table(title="exchange: the package deal, exchange by exchange", title_justify="left")
-    for col in ("round", "gives ground", "on", "to", "in return", "on", "to", "gain"):
-        table.add_column(col, justify="right" if col in ("round", "to", "gain") else "left")
-    names = {a.id: a.name for a in s.actors}
-    issues = {i.id: i.name for i in s.issues}
-    for r, rnd in enumerate(f.diagnostics.get("rounds", []), start=1):
-        for ex in rnd["exchanges"]:
-            mi = ex["moves"][ex["supplies_i"]]
-            mj = ex["moves"][ex["supplies_j"]]
-            table.add_row(str(r), names.get(mi["actor"], mi["actor"]),
-                          issues.get(ex["supplies_i"], ex["supplies_i"]),
-                          f"{mi['from']:.1f}→{mi['to']:.1f}",
-                          names.get(mj["actor"], mj["actor"]),
-                          issues.get(ex["supplies_j"], ex["supplies_j"]),
-                          f"{mj['from']:.1f}→{mj['to']:.1f}", f"{ex['gain']:.4f}")
-        table.add_section()
-    return table
-
-
-def _history_json(f: Forecast) -> dict[str, Any]:
-    assert f.history is not None
-    entry: dict[str, Any] = {"positions": f.history.tolist(), "states": int(f.history.shape[0])}
-    if "prob" in f.diagnostics:
-        entry["prob"] = np.asarray(f.diagnostics["prob"]).tolist()
-    return entry
-
-
-def _history_table(s: Scenario, name: str, f: Forecast) -> Table:
-    assert f.history is not None
-    n_states = f.history.shape[0]
-    table = Table(title=f"{name}: positions by state" + (" (prob per actor in the last row)"
-                  if "prob" in f.diagnostics else ""), title_justify="left")
-    table.add_column("actor")
-    table.add_column("issue")
-    for t in range(n_states):
-        table.add_column(str(t), justify="right")
-    prob = f.diagnostics.get("prob")
-    for a, actor in enumerate(s.actors):
-        for k, issue in enumerate(s.issues):
-            table.add_row(actor.id if k == 0 else "", issue.id,
-                          *(f"{f.history[t, a, k]:.1f}" for t in range(n_states)))
-        if prob is not None:
-            table.add_row("", "[italic]prob[/italic]",
-                          *(f"[italic]{prob[t][a]:.4f}[/italic]" for t in range(n_states)),
-                          end_section=True)
-    return table
 
 
 @app.command()
@@ -228,7 +164,7 @@ def import_(
     """Convert a KTAB CSV or decide file into an accord scenario YAML."""
     from accord.scenario.convert import format_scenario
 
-    _write(output, format_scenario(load_scenario(file), "yaml"), force)
+    write_file(output, format_scenario(load_scenario(file), "yaml"), force)
     err.print(f"wrote {output}")
 
 
@@ -250,7 +186,7 @@ def export(
     if output is None:
         sys.stdout.write(text)
     else:
-        _write(output, text, force)
+        write_file(output, text, force)
         err.print(f"wrote {output}")
 
 
@@ -279,32 +215,10 @@ def models() -> None:
     out.print(table)
 
 
-def _show(s: Scenario) -> Table:
-    table = Table(
-        title=f"{s.name} — position / salience (capability)", title_justify="left",
-        show_lines=False,
-    )
-    table.add_column("actor")
-    table.add_column("capability", justify="right")
-    for issue in s.issues:
-        table.add_column(issue.id, justify="right")
-    for actor in s.actors:
-        cells = [
-            "absent"
-            if issue.id in actor.absent_from
-            else f"{actor.positions[issue.id].value:.0f} / {actor.saliences[issue.id].value:.0f}"
-            for issue in s.issues
-        ]
-        table.add_row(actor.name, f"{actor.capability.value:g}", *cells)
-    sq = ["—" if i.status_quo is None else f"{i.status_quo.value:.0f}" for i in s.issues]
-    table.add_row("[italic]status quo[/italic]", "", *sq)
-    return table
-
-
 @app.command()
 def show(scenario: ScenarioArg = DEFAULT_SCENARIO) -> None:
     """Print the actors × issues table of a scenario."""
-    out.print(_show(load_scenario(scenario)))
+    out.print(scenario_table(load_scenario(scenario)))
 
 
 LeverOpt = Annotated[
@@ -313,11 +227,6 @@ LeverOpt = Annotated[
 ModelOpt = Annotated[
     list[str] | None, typer.Option("--model", "-m", help="Model (repeatable).")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
-
-
-def _json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2))
 
 
 @app.command()
@@ -337,7 +246,7 @@ def compare(
         _save(store, "compare", result.scenario, result.to_dict(),
               {"levers": list(result.levers), "models": list(result.models)})
     if as_json:
-        _json(result.to_dict())
+        print_json(result.to_dict())
         return
     s = result.scenario
     for m in result.models:
@@ -399,7 +308,7 @@ def sweep(
               {"models": list(result.models), "levers": list(result.levers), "draws": draws},
               result.seed)
     if as_json:
-        _json(result.to_dict())
+        print_json(result.to_dict())
         return
     summary = result.summary()
     for m, issues in summary.items():
@@ -439,7 +348,7 @@ def sensitivity(
         _save(store, "sensitivity", s, result.to_dict(),
               {"output": output, "model": model, "samples": samples, "levers": lever or []}, seed)
     if as_json:
-        _json(result.to_dict())
+        print_json(result.to_dict())
         return
     table = Table(title=f"{s.name} — what drives the {model} forecast of {output} "
                   f"({result.to_dict()['evaluations']} evaluations)", title_justify="left")
@@ -478,7 +387,7 @@ def strategy(
                                             "levers": lever or [], "draws": draws},
               data["metadata"]["seed"])
     if as_json:
-        _json(data)
+        print_json(data)
         return
     protocols = data["protocols"]
     table = Table(title=f"{s.name} — strategy lab, {draws} draws per protocol "
@@ -488,7 +397,7 @@ def strategy(
         table.add_column(name, justify="right")
 
     def row(label: str, get: Any, digits: int = 2) -> None:
-        table.add_row(label, *(_num(get(p), digits) for p in protocols.values()))
+        table.add_row(label, *(format_number(get(p), digits) for p in protocols.values()))
 
     row("P(agreement)", lambda p: p.get("p_agreement"))
     for level in ("25", "50", "75"):
@@ -523,7 +432,7 @@ def crisis(
     if save:
         _save(store, "crisis", s, data, {"levers": lever or []})
     if as_json:
-        _json(data)
+        print_json(data)
         return
     out.print(report.summary(), markup=False)
     table = Table(title="equilibrium paths", title_justify="left")
@@ -532,10 +441,6 @@ def crisis(
     for path in data["paths"]:
         table.add_row(str(path["node"]), f"{path['probability']:.3f}")
     out.print(table)
-
-
-def _num(x: Any, digits: int) -> str:
-    return "—" if x is None else f"{float(x):.{digits}f}"
 
 
 class ReportFormat(StrEnum):
@@ -580,7 +485,7 @@ def report(
                                   draws, seed, progress=lambda label: status.update(label))
     with err.status("rendering"):
         text = render_html(data) if fmt == ReportFormat.html else render_markdown(data, output)
-    _write(output, text, force=True)
+    write_file(output, text, force=True)
     err.print(f"wrote {output}")
 
 
@@ -597,55 +502,7 @@ def serve(
     run(db=db, host=host, port=port)
 
 
-runs_app = typer.Typer(help="Saved runs: list, show, export.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
-
-
-@runs_app.command("list")
-def runs_list(
-    store: StoreOpt = None,
-    kind: Annotated[str | None, typer.Option(help="Only runs of this kind.")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many (newest first).")] = 50,
-    as_json: JsonOpt = False,
-) -> None:
-    """List stored runs, newest first."""
-    from accord.store import RunStore
-
-    db = RunStore(store)
-    runs = db.list(kind, limit)
-    if as_json:
-        _json([{k: v for k, v in r.to_dict().items() if k not in ("scenario", "result")}
-               for r in runs])
-        return
-    table = Table(title=f"runs in {db.url}", title_justify="left")
-    for col in ("id", "kind", "scenario", "created", "seed", "accord"):
-        table.add_column(col)
-    for r in runs:
-        table.add_row(r.id, r.kind, r.scenario_id, r.created,
-                      "" if r.seed is None else str(r.seed), r.accord_version)
-    out.print(table)
-
-
-@runs_app.command("show")
-def runs_show(run_id: str, store: StoreOpt = None) -> None:
-    """Print one stored run as JSON."""
-    from accord.store import RunStore
-
-    _json(RunStore(store).get(run_id).to_dict())
-
-
-@runs_app.command("export")
-def runs_export(
-    run_id: str,
-    output: Annotated[Path, typer.Option("--output", "-o", help="JSON file to write.")],
-    store: StoreOpt = None,
-    force: Annotated[bool, typer.Option(help="Overwrite OUTPUT if it exists.")] = False,
-) -> None:
-    """Write one stored run to a JSON file."""
-    from accord.store import RunStore
-
-    _write(output, json.dumps(RunStore(store).get(run_id).to_dict(), indent=2), force)
-    err.print(f"wrote {output}")
 
 
 def main() -> None:
