@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from accord import AccordError, Scenario, ScenarioError, builtin_scenarios, load_scenario
 from accord.scenario import RawScale, to_arrays
-from accord.scenario.decide import format_decide, is_decide_text, parse_decide, read_decide
+from accord.scenario.decide import is_decide_text, parse_decide, read_decide
+from accord.scenario.decide_write import format_decide
 from accord.scenario.ktab import format_ktab_csv, parse_ktab_csv, read_ktab_csv
 
 from .conftest import REFERENCE, need

@@ -43,7 +43,7 @@ from accord.models.forecast import Forecast
 from accord.models.registry import batch_form, register
 from accord.models.utility import utility
 from accord.scenario.arrays import ScenarioArrays
-from accord.scenario.decide import plain_decimal, raw_decimal
+from accord.scenario.decide_write import plain_decimal, raw_decimal
 from accord.scenario.uncertainty import BatchArrays
 
 __all__ = ["Arithmetic", "TieBreak", "exact_inputs", "exchange", "exchange_batch", "run_exchange"]

@@ -20,7 +20,7 @@ def format_scenario(scenario: Scenario, fmt: Format) -> str:
 
         return format_ktab_csv(scenario)
     if fmt == "decide-csv":
-        from accord.scenario.decide import format_decide
+        from accord.scenario.decide_write import format_decide
 
         return format_decide(scenario)
     return dump_scenario(scenario)
