@@ -304,6 +304,24 @@ def test_chunked_batches_equal_one_batch(monkeypatch: pytest.MonkeyPatch) -> Non
     np.testing.assert_array_equal(tied.final, np.repeat(exchange(a, rounds=3).outcome[None], 7, 0))
 
 
+
+def test_big_batch_equals_its_draws_run_alone() -> None:
+    # more (draw, actor, issue) keys than 16 bits index, absent actors, unequal chunks: each
+    # draw's result is what it gets alone (the scalar loop), bit for bit
+    rng = np.random.default_rng(5)
+    n_b, n, k = 400, 12, 8
+    x = rng.uniform(0, 100, (n_b, n, k))
+    s = rng.uniform(5, 100, (n_b, n, k))
+    c = rng.uniform(1, 100, (n_b, n))
+    present = rng.random((n_b, n, k)) > 0.1
+    assert 2 * n_b * n * k > 1 << 16
+    batch = run_exchange(x, s, c, present, rounds=3).final
+    for d in (0, 133, 257, 399):
+        alone = run_exchange(x[d : d + 1], s[d : d + 1], c[d : d + 1], present[d : d + 1],
+                             rounds=3).final[0]
+        np.testing.assert_array_equal(batch[d], alone)
+
+
 # --- forecast contents -----------------------------------------------------------------------
 
 
