@@ -71,12 +71,15 @@ from accord.scenario.textio import (
 )
 
 __all__ = [
+    "DECIMAL_CONTEXT",
     "is_decide_text",
     "parse_decide",
+    "plain_id",
     "read_decide",
+    "to_internal",
 ]
 
-_CTX = Context(prec=60, rounding=ROUND_HALF_EVEN)
+DECIMAL_CONTEXT = Context(prec=60, rounding=ROUND_HALF_EVEN)
 _VALID_ID = re.compile(ID_PATTERN)
 _TAG_START = re.compile(r"[ \t]*(?:'#[APMDO/]'|#[APMDO/](?=$|[ \t;,]))")
 _DELIMITERS = "\t;,"
@@ -269,15 +272,18 @@ def _records(lines: Sequence[str], delim: str, reader: _Reader) -> list[_Record]
     return records
 
 
-def _plain_id(key: str) -> str:
+def plain_id(key: str) -> str:
+    """A decide key as an accord id: itself when it is a valid id, else its slug."""
     return key if len(key) <= 80 and _VALID_ID.match(key) else slug(key)
 
 
-def _to_internal(raw: Decimal, lower: Decimal, upper: Decimal) -> float:
+def to_internal(raw: Decimal, lower: Decimal, upper: Decimal) -> float:
+    """A raw value on the issue's scale lower–upper, mapped to accord's 0–100 (exactly when the
+    scale already is 0–100)."""
     if lower == _ZERO and upper == _HUNDRED:
         return float(raw)
-    shifted = _CTX.multiply(_CTX.subtract(raw, lower), _HUNDRED)
-    return float(_CTX.divide(shifted, _CTX.subtract(upper, lower)))
+    shifted = DECIMAL_CONTEXT.multiply(DECIMAL_CONTEXT.subtract(raw, lower), _HUNDRED)
+    return float(DECIMAL_CONTEXT.divide(shifted, DECIMAL_CONTEXT.subtract(upper, lower)))
 
 
 def _listing(names: Sequence[str]) -> str:
@@ -379,7 +385,7 @@ def parse_decide(text: str, file: str = "<string>") -> Scenario:
         info.first_anchor_line = rows[0][0].line
         info.anchors = {}
         for rec, v in rows:
-            point = _to_internal(v, info.lower, info.upper)
+            point = to_internal(v, info.lower, info.upper)
             if point in info.anchors:
                 reader.add(("#M", "value"),
                            f"the value {v} of issue '{key}' is too close to another to be told "
@@ -429,7 +435,7 @@ def parse_decide(text: str, file: str = "<string>") -> Scenario:
                            f"position {position} of '{akey}' on '{ikey}' is outside the issue's "
                            f"scale {info.lower}–{info.upper} ({scale})", rec.line)
             else:
-                positions[akey][ikey] = _to_internal(position, info.lower, info.upper)
+                positions[akey][ikey] = to_internal(position, info.lower, info.upper)
         if salience is not None:
             if salience < _ZERO:
                 reader.add(("#D", "salience"),
@@ -440,7 +446,7 @@ def parse_decide(text: str, file: str = "<string>") -> Scenario:
                            "saliences run from 0 to 1 and accord multiplies them by 100 "
                            "(0.6 becomes 60), so give it on the 0–1 scale", rec.line)
             else:
-                saliences[akey][ikey] = float(_CTX.multiply(salience, _HUNDRED))
+                saliences[akey][ikey] = float(DECIMAL_CONTEXT.multiply(salience, _HUNDRED))
         if power is not None:
             if not _ZERO <= power <= _HUNDRED:
                 reader.add(("#D", "power"),
@@ -463,9 +469,9 @@ def parse_decide(text: str, file: str = "<string>") -> Scenario:
 
     # --- build -----------------------------------------------------------------------------
     used: set[str] = set()
-    issue_ids = {k: unique_id(_plain_id(k), used) for k in issues}
+    issue_ids = {k: unique_id(plain_id(k), used) for k in issues}
     used = set()
-    actor_ids = {k: unique_id(_plain_id(k), used) for k in actors}
+    actor_ids = {k: unique_id(plain_id(k), used) for k in actors}
     lines_map: dict[tuple[PathPart, ...], int] = {(): first_line}
     issue_data: list[dict[str, Any]] = []
     for n, (key, info) in enumerate(issues.items()):

@@ -25,11 +25,15 @@ from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 from accord.errors import AccordError
-from accord.scenario.decide import _CTX, _HUNDRED, _ZERO, _plain_id, _to_internal
+from accord.scenario.decide import DECIMAL_CONTEXT, plain_id, to_internal
 from accord.scenario.schema import Actor, Issue, Scenario
 from accord.scenario.textio import split_lines
 
 __all__ = ["format_decide", "plain_decimal", "raw_decimal"]
+
+_CTX = DECIMAL_CONTEXT
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
 
 
 def _shortest(
@@ -76,7 +80,7 @@ def raw_decimal(value: float, scale: tuple[float, float] | None = None) -> Decim
     lower, upper = plain_decimal(scale[0]), plain_decimal(scale[1])
     span = _CTX.subtract(upper, lower)
     exact = _CTX.add(lower, _CTX.divide(_CTX.multiply(Decimal(value), span), _HUNDRED))
-    return _shortest(value, exact, lambda d: _to_internal(d, lower, upper), lower, upper)
+    return _shortest(value, exact, lambda d: to_internal(d, lower, upper), lower, upper)
 
 
 def _quote(text: str) -> str:
@@ -90,7 +94,7 @@ def _text_fields(text: str) -> list[str]:
 
 
 def _key(id_: str, name: str) -> str:
-    return name if name.strip() and _plain_id(name) == id_ else id_
+    return name if name.strip() and plain_id(name) == id_ else id_
 
 
 def _record(tag: str, fields: Sequence[str]) -> str:
