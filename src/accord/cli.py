@@ -419,14 +419,36 @@ def strategy(
 def crisis(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     lever: LeverOpt = None,
+    draws: Annotated[int | None, typer.Option(
+        min=1, help="Solve the game for this many draws of the scenario's uncertainty and "
+        "report distributions (default: the point values only).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Random seed (with --draws).")] = None,
     as_json: JsonOpt = False,
     save: SaveOpt = False,
     store: StoreOpt = None,
 ) -> None:
     """The Korea crisis game: would China intervene if the US struck, and which lever changes it?"""
-    from accord.crisis import crisis_report
+    from accord.crisis import crisis_report, crisis_sweep
 
     s = load_scenario(scenario)
+    if draws is not None:
+        with _progress_bar(f"crisis {s.id}") as bar:
+            task = bar.add_task("draws", total=draws)
+            result = crisis_sweep(s, lever or [], draws=draws, seed=seed,
+                                  progress=lambda done, total: bar.update(task, completed=done))
+        data = result.to_dict()
+        if save:
+            _save(store, "crisis_sweep", s, data,
+                  {"levers": lever or [], "draws": draws}, result.seed)
+        if as_json:
+            print_json(data)
+        else:
+            out.print(result.summary(), markup=False, soft_wrap=True)
+        return
+    if seed is not None:
+        raise AccordError("crisis: --seed only matters with --draws, which samples the "
+                          "scenario's uncertainty; without it the game is solved at the point "
+                          "values, with nothing random")
     report = crisis_report(s, levers=lever or [])
     data = report.to_dict()
     if save:
@@ -434,7 +456,7 @@ def crisis(
     if as_json:
         print_json(data)
         return
-    out.print(report.summary(), markup=False)
+    out.print(report.summary(), markup=False, soft_wrap=True)
     table = Table(title="equilibrium paths", title_justify="left")
     table.add_column("outcome")
     table.add_column("probability", justify="right")

@@ -49,6 +49,7 @@ from accord.crisis.report import (
     crisis_report,
 )
 from accord.crisis.solve import Equilibrium, backward_induction, evaluate, logit_qre, solve
+from accord.crisis.sweep import CrisisSweep, crisis_sweep
 
 __all__ = [
     "CHINA_MOVES",
@@ -59,6 +60,7 @@ __all__ = [
     "ChinaChoice",
     "CrisisGame",
     "CrisisReport",
+    "CrisisSweep",
     "Decision",
     "Equilibrium",
     "GameError",
@@ -72,6 +74,7 @@ __all__ = [
     "backward_induction",
     "build_game",
     "crisis_report",
+    "crisis_sweep",
     "dump_game",
     "evaluate",
     "game_from_dict",

@@ -85,6 +85,12 @@ def compute_report(
         step("crisis game")
         with suppress(AccordError):  # the crisis game needs the actors it is written for
             data.results["crisis"] = crisis_report(scenario, levers=levers).to_dict()
+        if "crisis" in data.results:
+            from accord.crisis import crisis_sweep
+
+            step("crisis game over the uncertainty")
+            data.results["crisis_sweep"] = crisis_sweep(
+                scenario, levers, draws=max(10, min(100, draws // 10)), seed=seed).to_dict()
     return data
 
 

@@ -189,6 +189,27 @@ def _crisis(res: dict[str, Any]) -> Section:
     return sec
 
 
+def _crisis_sweep(res: dict[str, Any]) -> Section:
+    sec = Section("crisis_sweep", "Crisis game over the scenario's uncertainty")
+    pi, shares = res["p_intervene_if_strike"], res["china_choice_shares"]
+    sec.paragraphs.append(
+        f"The crisis game solved for {res['draws']} draws of the scenario's uncertain values "
+        f"(seed {res['seed']}). If the US struck, China would intervene with probability "
+        f"{pi['mean']:.2f} on average (5–95 %: {pi['q05']:.2f}–{pi['q95']:.2f}); its likeliest "
+        "answer is " + ", ".join(f"to {a.replace('_', ' ')} in {100 * v:.0f} % of draws"
+                                 for a, v in shares.items() if v > 0) + ".")
+    rows = [["(no lever added)", "—", *(_f(100 * v, 0) + " %" for v in shares.values()), "—"]]
+    for e in res.get("lever_effects", []):
+        d = e["delta_intervene"]
+        rows.append([e["lever"], _f(100 * e["share_changing_choice"], 0) + " %",
+                     *(_f(100 * v, 0) + " %" for v in e["china_choice_shares"].values()),
+                     f"{d['mean']:+.2f} ({d['q05']:+.2f} to {d['q95']:+.2f})"])
+    sec.tables.append(Table(
+        ["lever", "changes China's likeliest answer", *(f"China: {a.replace('_', ' ')}"
+                                                       for a in shares),
+         "change in P(intervene), mean (5–95 %)"], rows, "each lever alone, draw by draw"))
+    return sec
+
 def _provenance(data: ReportData) -> Section:
     sec = Section("provenance", "Provenance")
     rows = []
@@ -221,7 +242,7 @@ def build_sections(data: ReportData) -> list[Section]:
     if "sweep" in r or "sensitivity" in r:
         out.append(_uncertainty(s, r.get("sweep"), r.get("sensitivity")))
     builders: dict[str, Callable[[dict[str, Any]], Section]] = {
-        "strategy": _strategy, "crisis": _crisis}
+        "strategy": _strategy, "crisis": _crisis, "crisis_sweep": _crisis_sweep}
     for key, build in builders.items():
         if key in r:
             out.append(build(r[key]))

@@ -13,6 +13,7 @@ A :class:`BatchArrays` is the ``(draws, actors, issues)`` counterpart of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,6 +28,7 @@ __all__ = [
     "constant_batch",
     "ppf",
     "sample_batch",
+    "scenario_at",
     "uncertain_values",
 ]
 
@@ -177,3 +179,36 @@ def sample_batch(scenario: Scenario, draws: int, rng: np.random.Generator) -> Ba
     """``draws`` Monte Carlo samples of ``scenario`` (independent uniforms from ``rng``)."""
     values = uncertain_values(scenario)
     return batch_from_uniforms(scenario, rng.random((draws, len(values))), values)
+
+
+def scenario_at(scenario: Scenario, values: tuple[UncertainValue, ...],
+                sampled: FloatArray) -> Scenario:
+    """``scenario`` with each of ``values`` set to its entry of ``sampled`` (one draw, e.g. a row
+    of :func:`ppf`); the ranges stay as they are. For models that take a whole scenario rather
+    than arrays (the crisis game)."""
+    if len(sampled) != len(values):
+        raise ValueError(f"expected {len(values)} sampled values, got {len(sampled)}")
+    actors: dict[int, dict[str, Any]] = {}  # actor index -> its changed fields
+    status_quo: dict[int, Param] = {}
+    parameters = dict(scenario.parameters)
+    for v, x in zip(values, np.asarray(sampled, dtype=float).tolist(), strict=True):
+        new = v.param.model_copy(update={"value": x})
+        if v.kind == "status_quo" and v.issue is not None:
+            status_quo[v.issue] = new
+        elif v.kind == "parameter" and v.parameter is not None:
+            parameters[v.parameter] = new
+        elif v.actor is not None:
+            actor = scenario.actors[v.actor]
+            fields = actors.setdefault(v.actor, {"positions": dict(actor.positions),
+                                                 "saliences": dict(actor.saliences)})
+            if v.kind == "capability":
+                fields["capability"] = new
+            elif v.issue is not None:
+                fields[f"{v.kind}s"][scenario.issue_ids[v.issue]] = new
+    return scenario.model_copy(update={
+        "actors": tuple(a.model_copy(update=actors[n]) if n in actors else a
+                        for n, a in enumerate(scenario.actors)),
+        "issues": tuple(iss.model_copy(update={"status_quo": status_quo[k]})
+                        if k in status_quo else iss for k, iss in enumerate(scenario.issues)),
+        "parameters": parameters,
+    })

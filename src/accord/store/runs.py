@@ -25,7 +25,7 @@ from accord.scenario.schema import Scenario
 __all__ = ["KINDS", "SCHEMA_VERSION", "Run", "RunStore", "default_store_url"]
 
 SCHEMA_VERSION = 1
-KINDS = ("forecast", "sweep", "compare", "sensitivity", "strategy", "crisis")
+KINDS = ("forecast", "sweep", "compare", "sensitivity", "strategy", "crisis", "crisis_sweep")
 
 
 def default_store_url() -> str:

@@ -1,0 +1,177 @@
+"""The Korea crisis game over the scenario's uncertainty: how robust is China's choice?
+
+The crisis report (:func:`~accord.crisis.crisis_report`) solves the game at the scenario's point
+values. Positions, saliences and parameters come with ranges, and the game's payoffs follow from
+them, so the same question can be asked of every plausible calibration: ``crisis_sweep`` draws
+the scenario's uncertain values (the same distributions and inverse-CDF sampling as ``accord
+sweep``; one draw = one scenario), solves the game for each draw with the chosen levers applied
+and each compared lever added on its own, and reports distributions: the probability that the
+US strikes, that China intervenes if it does, how often China's likeliest response is each
+action, and per lever how often it changes China's choice and by how much it moves the
+probability of intervening. Same seed, same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from accord.crisis.korea import CHINA_MOVES
+from accord.crisis.report import CRISIS_LEVERS, crisis_report
+from accord.errors import AccordError
+from accord.levers import apply_levers
+from accord.scenario.schema import Scenario
+from accord.scenario.uncertainty import ppf, scenario_at, uncertain_values
+
+__all__ = ["MAX_DRAWS", "CrisisSweep", "crisis_sweep"]
+
+FloatArray = NDArray[np.float64]
+
+MAX_DRAWS = 100_000
+_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def _spread(x: FloatArray, digits: int) -> dict[str, float]:
+    q = np.quantile(x, _QUANTILES)
+    out = {"mean": round(float(x.mean()), digits) + 0.0}  # + 0.0: no "-0.0" in the JSON
+    out.update({f"q{round(100 * p):02d}": round(float(v), digits) + 0.0
+                for p, v in zip(_QUANTILES, q, strict=True)})
+    return out
+
+
+def _shares(choices: tuple[str, ...]) -> dict[str, float]:
+    return {a: choices.count(a) / len(choices) for a in CHINA_MOVES}
+
+
+@dataclass(frozen=True, eq=False)
+class CrisisSweep:
+    """Per draw: ``p_strike``, ``p_intervene`` (China, if the US strikes) and China's likeliest
+    response ``choice``; per compared lever, China's likeliest response with it added
+    (``choice_with``) and the change it makes to the probability of intervening (``delta``)."""
+
+    scenario_id: str
+    levers: tuple[str, ...]
+    seed: int
+    p_strike: FloatArray
+    p_intervene: FloatArray
+    choice: tuple[str, ...]
+    compared: tuple[str, ...]
+    choice_with: Mapping[str, tuple[str, ...]]
+    delta: Mapping[str, FloatArray]
+
+    @property
+    def draws(self) -> int:
+        return int(self.p_strike.size)
+
+    def choice_shares(self, lever: str | None = None) -> dict[str, float]:
+        """How often China's likeliest response to a strike is each action (with ``lever``
+        added, if given)."""
+        return _shares(self.choice if lever is None else self.choice_with[lever])
+
+    def share_changed(self, lever: str) -> float:
+        """The share of draws in which adding ``lever`` changes China's likeliest response."""
+        return float(np.mean([a != b for a, b in zip(self.choice, self.choice_with[lever],
+                                                       strict=True)]))
+
+    def to_dict(self, digits: int = 4) -> dict[str, Any]:
+        """JSON-ready summary: means and 5–95 % quantiles, shares, lever robustness."""
+        return {
+            "scenario": self.scenario_id,
+            "levers": list(self.levers),
+            "draws": self.draws,
+            "seed": self.seed,
+            "p_strike": _spread(self.p_strike, digits),
+            "p_intervene_if_strike": _spread(self.p_intervene, digits),
+            "china_choice_shares": {a: round(v, digits)
+                                    for a, v in self.choice_shares().items()},
+            "lever_effects": [
+                {"lever": lv, "share_changing_choice": round(self.share_changed(lv), digits),
+                 "china_choice_shares": {a: round(v, digits)
+                                         for a, v in self.choice_shares(lv).items()},
+                 "delta_intervene": _spread(self.delta[lv], digits)}
+                for lv in self.compared
+            ],
+        }
+
+    def summary(self) -> str:
+        """A few lines of plain text for the command line."""
+        ps, pi = self.p_strike, self.p_intervene
+        lines = [
+            f"Korea crisis game for {self.scenario_id}"
+            + (f" with {', '.join(self.levers)}" if self.levers else "")
+            + f", over {self.draws} draws of its uncertainty (seed {self.seed})",
+            f"P(US strikes): mean {ps.mean():.2f}, 5–95 % {np.quantile(ps, 0.05):.2f}–"
+            f"{np.quantile(ps, 0.95):.2f}",
+            f"P(China intervenes | strike): mean {pi.mean():.2f}, 5–95 % "
+            f"{np.quantile(pi, 0.05):.2f}–{np.quantile(pi, 0.95):.2f}",
+            "China's likeliest response: " + ", ".join(
+                f"{a} in {100 * v:.0f} %" for a, v in self.choice_shares().items() if v > 0),
+        ]
+        for lv in self.compared:
+            d = self.delta[lv]
+            lines.append(f"  + {lv}: changes China's likeliest response in "
+                         f"{100 * self.share_changed(lv):.0f} % of draws; P(intervene) "
+                         f"{d.mean():+.2f} on average (5–95 % {np.quantile(d, 0.05):+.2f} to "
+                         f"{np.quantile(d, 0.95):+.2f})")
+        return "\n".join(lines)
+
+
+def crisis_sweep(
+    scenario: Scenario | str | Path,
+    levers: Iterable[str] = (),
+    *,
+    draws: int = 200,
+    seed: int | None = None,
+    compare: Iterable[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    **solver_options: Any,
+) -> CrisisSweep:
+    """Solve the Korea crisis game for ``draws`` samples of ``scenario``'s uncertain values.
+
+    ``levers`` are applied to every draw; ``compare`` names the levers whose effect on China's
+    choice is measured in each draw (default as in :func:`~accord.crisis.crisis_report`). Levers
+    are applied after sampling, so a lever that sets a value sets it in every draw. ``seed``
+    (None: one is picked and reported) makes the run repeatable; ``progress(done, total)`` is
+    called after each draw.
+    """
+    if not isinstance(scenario, Scenario):
+        from accord.scenario.resolve import load_scenario
+
+        scenario = load_scenario(scenario)
+    if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or not (
+            1 <= draws <= MAX_DRAWS):
+        raise AccordError(f"crisis: draws must be a whole number from 1 to {MAX_DRAWS:,}, "
+                          f"not {draws!r}")
+    applied = tuple(levers)
+    apply_levers(scenario, applied)  # unknown levers fail here, before any work
+    known = {lv.id for lv in scenario.levers}
+    others = (tuple(lv for lv in CRISIS_LEVERS if lv in known and lv not in applied)
+              if compare is None else tuple(compare))
+    for lv in others:
+        scenario.lever(lv)  # an unknown lever to compare fails before any work
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    values = uncertain_values(scenario)
+    sampled = ppf(values, np.random.default_rng(seed).random((draws, len(values))))
+    p_strike, p_intervene = np.empty(draws), np.empty(draws)
+    choice_with: dict[str, list[str]] = {lv: [] for lv in others}
+    delta = {lv: np.empty(draws) for lv in others}
+    choice: list[str] = []
+    for d in range(draws):
+        report = crisis_report(scenario_at(scenario, values, sampled[d]), applied,
+                               compare=others, **solver_options)
+        p_strike[d], p_intervene[d] = report.p_strike, report.china.p_intervene
+        choice.append(report.china.choice)
+        for effect in report.lever_effects:
+            choice_with[effect.lever].append(effect.after.choice)
+            delta[effect.lever][d] = effect.delta_intervene
+        if progress is not None:
+            progress(d + 1, draws)
+    return CrisisSweep(scenario_id=scenario.id, levers=applied, seed=seed, p_strike=p_strike,
+                       p_intervene=p_intervene, choice=tuple(choice), compared=others,
+                       choice_with={lv: tuple(c) for lv, c in choice_with.items()}, delta=delta)
