@@ -93,6 +93,18 @@ def test_without_ranges_every_draw_is_the_point_solution(korea: Scenario) -> Non
     np.testing.assert_allclose(swept.delta["contingency-plan"], effect.delta_intervene)
 
 
+def test_every_executor_gives_the_same_numbers(korea: Scenario) -> None:
+    from accord.analysis import make_executor
+
+    serial = crisis_sweep(korea, draws=12, seed=3)  # two blocks, the second one short
+    pooled = crisis_sweep(korea, draws=12, seed=3, executor=make_executor("processes",
+                                                                          workers=2))
+    assert json.dumps(serial.to_dict()) == json.dumps(pooled.to_dict())
+    seen: list[tuple[int, int]] = []
+    crisis_sweep(korea, draws=12, seed=3, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(10, 12), (12, 12)]
+
+
 def test_bad_input_fails_before_any_work(korea: Scenario) -> None:
     for draws in (0, -3, 2.5, True):
         with pytest.raises(AccordError, match="draws must be a whole number"):
@@ -114,7 +126,11 @@ def test_cli_draws_json_text_and_errors(cli: CliRun, tmp_path: Path) -> None:
                        "--lever", "four-nos")
     assert code == 0 and "over 3 draws" in out and "with four-nos" in out
     code, _, err = cli("crisis", "korea-2020", "--seed", "2")
-    assert code == 1 and "--seed only matters with --draws" in err
+    assert code == 1 and "only matter with --draws" in err
+    code, _, err = cli("crisis", "korea-2020", "--executor", "processes")
+    assert code == 1 and "only matter with --draws" in err
+    code, _, err = cli("crisis", "korea-2020", "--draws", "2", "--executor", "threads")
+    assert code == 1 and "threads" in err
     code, _, err = cli("crisis", "korea-2020", "--draws", "0")
     assert code != 0
     store = f"sqlite:///{tmp_path / 'runs.sqlite'}"

@@ -423,18 +423,26 @@ def crisis(
         min=1, help="Solve the game for this many draws of the scenario's uncertainty and "
         "report distributions (default: the point values only).")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Random seed (with --draws).")] = None,
+    executor: Annotated[str, typer.Option(
+        help="With --draws: serial, processes or dask.")] = "serial",
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
+    address: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (default: a local cluster).")
+    ] = None,
     as_json: JsonOpt = False,
     save: SaveOpt = False,
     store: StoreOpt = None,
 ) -> None:
     """The Korea crisis game: would China intervene if the US struck, and which lever changes it?"""
+    from accord.analysis.executors import make_executor
     from accord.crisis import crisis_report, crisis_sweep
 
     s = load_scenario(scenario)
     if draws is not None:
+        ex = make_executor(executor, workers=workers, address=address)
         with _progress_bar(f"crisis {s.id}") as bar:
             task = bar.add_task("draws", total=draws)
-            result = crisis_sweep(s, lever or [], draws=draws, seed=seed,
+            result = crisis_sweep(s, lever or [], draws=draws, seed=seed, executor=ex,
                                   progress=lambda done, total: bar.update(task, completed=done))
         data = result.to_dict()
         if save:
@@ -445,10 +453,10 @@ def crisis(
         else:
             out.print(result.summary(), markup=False, soft_wrap=True)
         return
-    if seed is not None:
-        raise AccordError("crisis: --seed only matters with --draws, which samples the "
-                          "scenario's uncertainty; without it the game is solved at the point "
-                          "values, with nothing random")
+    if seed is not None or executor != "serial" or workers or address:
+        raise AccordError("crisis: --seed, --executor, --workers and --address only matter "
+                          "with --draws, which samples the scenario's uncertainty; without it "
+                          "the game is solved once, at the point values")
     report = crisis_report(s, levers=lever or [])
     data = report.to_dict()
     if save:

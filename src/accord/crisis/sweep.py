@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from accord.analysis.executors import Executor, SerialExecutor
 from accord.crisis.korea import CHINA_MOVES
 from accord.crisis.report import CRISIS_LEVERS, crisis_report
 from accord.errors import AccordError
@@ -28,11 +29,12 @@ from accord.levers import apply_levers
 from accord.scenario.schema import Scenario
 from accord.scenario.uncertainty import ppf, scenario_at, uncertain_values
 
-__all__ = ["MAX_DRAWS", "CrisisSweep", "crisis_sweep"]
+__all__ = ["BLOCK", "MAX_DRAWS", "CrisisSweep", "crisis_sweep"]
 
 FloatArray = NDArray[np.float64]
 
 MAX_DRAWS = 100_000
+BLOCK = 10  # draws per task handed to an executor
 _QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
@@ -121,6 +123,25 @@ class CrisisSweep:
         return "\n".join(lines)
 
 
+_Draw = tuple[float, float, str, dict[str, tuple[str, float]]]
+_Task = tuple[Scenario, tuple[str, ...], tuple[str, ...], FloatArray, dict[str, Any]]
+
+
+def _solve_block(task: _Task) -> list[_Draw]:
+    """Solve the game for each draw of a block: (P(strike), P(intervene), China's likeliest
+    answer, {lever: (answer with it, change of P(intervene))})."""
+    scenario, applied, others, sampled, options = task
+    values = uncertain_values(scenario)
+    out: list[_Draw] = []
+    for row in sampled:
+        report = crisis_report(scenario_at(scenario, values, row), applied, compare=others,
+                               **options)
+        out.append((report.p_strike, report.china.p_intervene, report.china.choice,
+                    {e.lever: (e.after.choice, e.delta_intervene)
+                     for e in report.lever_effects}))
+    return out
+
+
 def crisis_sweep(
     scenario: Scenario | str | Path,
     levers: Iterable[str] = (),
@@ -128,6 +149,7 @@ def crisis_sweep(
     draws: int = 200,
     seed: int | None = None,
     compare: Iterable[str] | None = None,
+    executor: Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
     **solver_options: Any,
 ) -> CrisisSweep:
@@ -136,8 +158,10 @@ def crisis_sweep(
     ``levers`` are applied to every draw; ``compare`` names the levers whose effect on China's
     choice is measured in each draw (default as in :func:`~accord.crisis.crisis_report`). Levers
     are applied after sampling, so a lever that sets a value sets it in every draw. ``seed``
-    (None: one is picked and reported) makes the run repeatable; ``progress(done, total)`` is
-    called after each draw.
+    (None: one is picked and reported) fixes the draws, which are made here before any work is
+    handed out, so every ``executor`` (serial by default, or processes / dask from
+    :func:`accord.analysis.make_executor`) gives the same numbers; ``progress(done, total)`` is
+    called as draws finish.
     """
     if not isinstance(scenario, Scenario):
         from accord.scenario.resolve import load_scenario
@@ -158,20 +182,18 @@ def crisis_sweep(
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     values = uncertain_values(scenario)
     sampled = ppf(values, np.random.default_rng(seed).random((draws, len(values))))
-    p_strike, p_intervene = np.empty(draws), np.empty(draws)
-    choice_with: dict[str, list[str]] = {lv: [] for lv in others}
-    delta = {lv: np.empty(draws) for lv in others}
-    choice: list[str] = []
-    for d in range(draws):
-        report = crisis_report(scenario_at(scenario, values, sampled[d]), applied,
-                               compare=others, **solver_options)
-        p_strike[d], p_intervene[d] = report.p_strike, report.china.p_intervene
-        choice.append(report.china.choice)
-        for effect in report.lever_effects:
-            choice_with[effect.lever].append(effect.after.choice)
-            delta[effect.lever][d] = effect.delta_intervene
+    tasks: list[_Task] = [(scenario, applied, others, sampled[lo : lo + BLOCK],
+                           dict(solver_options)) for lo in range(0, draws, BLOCK)]
+
+    def advance(done: int, total: int) -> None:
         if progress is not None:
-            progress(d + 1, draws)
-    return CrisisSweep(scenario_id=scenario.id, levers=applied, seed=seed, p_strike=p_strike,
-                       p_intervene=p_intervene, choice=tuple(choice), compared=others,
-                       choice_with={lv: tuple(c) for lv, c in choice_with.items()}, delta=delta)
+            progress(min(done * BLOCK, draws), draws)
+
+    rows = [r for block in (executor or SerialExecutor()).map(_solve_block, tasks, advance)
+            for r in block]
+    return CrisisSweep(
+        scenario_id=scenario.id, levers=applied, seed=seed,
+        p_strike=np.array([r[0] for r in rows]), p_intervene=np.array([r[1] for r in rows]),
+        choice=tuple(r[2] for r in rows), compared=others,
+        choice_with={lv: tuple(r[3][lv][0] for r in rows) for lv in others},
+        delta={lv: np.array([r[3][lv][1] for r in rows]) for lv in others})
