@@ -4,11 +4,11 @@ The crisis report (:func:`~accord.crisis.crisis_report`) solves the game at the 
 values. Positions, saliences and parameters come with ranges, and the game's payoffs follow from
 them, so the same question can be asked of every plausible calibration: ``crisis_sweep`` draws
 the scenario's uncertain values (the same distributions and inverse-CDF sampling as ``accord
-sweep``; one draw = one scenario), solves the game for each draw with the chosen levers applied
-and each compared lever added on its own, and reports distributions: the probability that the
-US strikes, that China intervenes if it does, how often China's likeliest response is each
-action, and per lever how often it changes China's choice and by how much it moves the
-probability of intervening. Same seed, same numbers.
+sweep``, after the chosen levers; one draw = one scenario), solves the game for each draw, and
+again with each compared lever added on its own at the same draw. It reports distributions: the
+probability that the US strikes, that China intervenes if it does, how often China's likeliest
+response is each action, and per lever how often it changes that response and by how much it
+moves the probability of intervening. Same seed, same numbers, with every executor.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from accord.crisis.report import CRISIS_LEVERS, crisis_report
 from accord.errors import AccordError
 from accord.levers import apply_levers
 from accord.scenario.schema import Scenario
-from accord.scenario.uncertainty import ppf, scenario_at, uncertain_values
+from accord.scenario.uncertainty import UncertainValue, ppf, scenario_at, uncertain_values
 
 __all__ = ["BLOCK", "MAX_DRAWS", "CrisisSweep", "crisis_sweep"]
 
@@ -123,22 +123,21 @@ class CrisisSweep:
         return "\n".join(lines)
 
 
-_Draw = tuple[float, float, str, dict[str, tuple[str, float]]]
-_Task = tuple[Scenario, tuple[str, ...], tuple[str, ...], FloatArray, dict[str, Any]]
+_Variant = tuple[Scenario, tuple[UncertainValue, ...], FloatArray]  # scenario, values, draws
+_Task = tuple[tuple[_Variant, ...], dict[str, Any]]
+_Solved = tuple[float, float, str]  # P(strike), P(intervene | strike), China's likeliest answer
 
 
-def _solve_block(task: _Task) -> list[_Draw]:
-    """Solve the game for each draw of a block: (P(strike), P(intervene), China's likeliest
-    answer, {lever: (answer with it, change of P(intervene))})."""
-    scenario, applied, others, sampled, options = task
-    values = uncertain_values(scenario)
-    out: list[_Draw] = []
-    for row in sampled:
-        report = crisis_report(scenario_at(scenario, values, row), applied, compare=others,
-                               **options)
-        out.append((report.p_strike, report.china.p_intervene, report.china.choice,
-                    {e.lever: (e.after.choice, e.delta_intervene)
-                     for e in report.lever_effects}))
+def _solve_block(task: _Task) -> list[list[_Solved]]:
+    """Per draw of a block, the game solved for each variant (the baseline, then each lever)."""
+    variants, options = task
+    out: list[list[_Solved]] = []
+    for d in range(variants[0][2].shape[0]):
+        row = []
+        for scenario, values, sampled in variants:
+            r = crisis_report(scenario_at(scenario, values, sampled[d]), compare=(), **options)
+            row.append((r.p_strike, r.china.p_intervene, r.china.choice))
+        out.append(row)
     return out
 
 
@@ -155,13 +154,14 @@ def crisis_sweep(
 ) -> CrisisSweep:
     """Solve the Korea crisis game for ``draws`` samples of ``scenario``'s uncertain values.
 
-    ``levers`` are applied to every draw; ``compare`` names the levers whose effect on China's
-    choice is measured in each draw (default as in :func:`~accord.crisis.crisis_report`). Levers
-    are applied after sampling, so a lever that sets a value sets it in every draw. ``seed``
-    (None: one is picked and reported) fixes the draws, which are made here before any work is
-    handed out, so every ``executor`` (serial by default, or processes / dask from
-    :func:`accord.analysis.make_executor`) gives the same numbers; ``progress(done, total)`` is
-    called as draws finish.
+    ``levers`` are applied first and the values are then sampled from the edited scenario, as
+    ``accord sweep`` does (ranges follow the edits). ``compare`` names the levers whose effect
+    on China's choice is measured (default as in :func:`~accord.crisis.crisis_report`): each is
+    added on its own and sampled with the same uniforms, value by value, as the baseline, so a
+    draw compares like with like. ``seed`` (None: one is picked and reported) fixes the draws,
+    which are made here before any work is handed out, so every ``executor`` (serial by
+    default, or processes / dask from :func:`accord.analysis.make_executor`) gives the same
+    numbers; ``progress(done, total)`` is called as draws finish.
     """
     if not isinstance(scenario, Scenario):
         from accord.scenario.resolve import load_scenario
@@ -172,18 +172,26 @@ def crisis_sweep(
         raise AccordError(f"crisis: draws must be a whole number from 1 to {MAX_DRAWS:,}, "
                           f"not {draws!r}")
     applied = tuple(levers)
-    apply_levers(scenario, applied)  # unknown levers fail here, before any work
     known = {lv.id for lv in scenario.levers}
     others = (tuple(lv for lv in CRISIS_LEVERS if lv in known and lv not in applied)
               if compare is None else tuple(compare))
-    for lv in others:
-        scenario.lever(lv)  # an unknown lever to compare fails before any work
+    # unknown levers fail here, before any work
+    edited = [apply_levers(scenario, applied)] + [apply_levers(scenario, (*applied, lv))
+                                                  for lv in others]
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
-    values = uncertain_values(scenario)
-    sampled = ppf(values, np.random.default_rng(seed).random((draws, len(values))))
-    tasks: list[_Task] = [(scenario, applied, others, sampled[lo : lo + BLOCK],
-                           dict(solver_options)) for lo in range(0, draws, BLOCK)]
+    values = [uncertain_values(v) for v in edited]
+    column: dict[str, int] = {}  # one uniform per uncertain value, shared by every variant
+    for vals in values:
+        for v in vals:
+            column.setdefault(v.name, len(column))
+    u = np.random.default_rng(seed).random((draws, len(column)))
+    sampled = [ppf(vals, u[:, [column[v.name] for v in vals]]) for vals in values]
+    tasks: list[_Task] = [
+        (tuple((v, vals, x[lo : lo + BLOCK]) for v, vals, x in zip(edited, values, sampled,
+                                                                   strict=True)),
+         dict(solver_options))
+        for lo in range(0, draws, BLOCK)]
 
     def advance(done: int, total: int) -> None:
         if progress is not None:
@@ -191,9 +199,11 @@ def crisis_sweep(
 
     rows = [r for block in (executor or SerialExecutor()).map(_solve_block, tasks, advance)
             for r in block]
+    base = np.array([r[0][1] for r in rows])
     return CrisisSweep(
         scenario_id=scenario.id, levers=applied, seed=seed,
-        p_strike=np.array([r[0] for r in rows]), p_intervene=np.array([r[1] for r in rows]),
-        choice=tuple(r[2] for r in rows), compared=others,
-        choice_with={lv: tuple(r[3][lv][0] for r in rows) for lv in others},
-        delta={lv: np.array([r[3][lv][1] for r in rows]) for lv in others})
+        p_strike=np.array([r[0][0] for r in rows]), p_intervene=base,
+        choice=tuple(r[0][2] for r in rows), compared=others,
+        choice_with={lv: tuple(r[i][2] for r in rows) for i, lv in enumerate(others, start=1)},
+        delta={lv: np.array([r[i][1] for r in rows]) - base
+               for i, lv in enumerate(others, start=1)})
