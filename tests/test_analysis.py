@@ -71,6 +71,46 @@ def test_parameter_edits() -> None:
         type(TRADE).model_validate(data)
 
 
+def test_levers_give_what_full_validation_gives() -> None:
+    # edits rebuild only what they change; the result is the scenario a full re-validation of
+    # the edited data gives, for every lever of the built-in scenarios and all of them together
+    for s in (KOREA, load_scenario("korea-2018"), TRADE):
+        ids = [lv.id for lv in s.levers]
+        for chosen in [[i] for i in ids] + [ids]:
+            edited = apply_levers(s, chosen)
+            assert type(s).model_validate(edited.model_dump()) == edited
+
+
+def test_foreign_edits_fail_clearly() -> None:
+    from accord.levers import apply_edit
+    from accord.scenario.schema import Edit, Evidence
+
+    south = TRADE.actor("south")
+    cases = [
+        (Edit(field="position", actor="nobody", issue="tariffs", value=10), "unknown actor"),
+        (Edit(field="position", actor="south", issue="nothing", value=10), "unknown issue"),
+        (Edit(field="status_quo", issue="nothing", value=10), "unknown issue"),
+        (Edit(field="parameter", parameter="nope", value=1), "unknown parameter 'nope'"),
+        (Edit(field="position", actor="south", issue="tariffs",
+              value=Param(value=10, evidence=(Evidence(source="elsewhere", paragraph=1,
+                                                       claim="x"),))),
+         "unknown source 'elsewhere'"),
+    ]
+    for edit, message in cases:
+        with pytest.raises(AccordError, match=message):
+            apply_edit(TRADE, edit)
+    # an edit that leaves an issue without weight is refused as the schema refuses it
+    zeroed = TRADE
+    for actor in TRADE.actors:
+        zeroed = apply_edit(zeroed, Edit(field="capability", actor=actor.id, op="scale",
+                                         value=0.5))
+    assert zeroed.actor("south").capability.value == south.capability.value / 2
+    with pytest.raises(AccordError, match="no actor has both capability and salience above 0"):
+        for actor in TRADE.actors:
+            zeroed = apply_edit(zeroed, Edit(field="salience", actor=actor.id,
+                                             issue="tariffs", value=0))
+
+
 def test_unknown_lever() -> None:
     with pytest.raises(UnknownNameError, match="unknown lever 'magic'"):
         apply_levers(KOREA, ["magic"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from accord.errors import AccordError, Problem, ScenarioError
 from accord.scenario.schema import Edit, Evidence, Lever, Param, Scenario
 
 __all__ = ["apply_edit", "apply_lever", "apply_levers"]
@@ -58,32 +59,67 @@ def _combine(old: Param, edit: Edit, evidence: tuple[Evidence, ...]) -> Param:
                  evidence=old.evidence + e.evidence + evidence)
 
 
+def _check_sources(scenario: Scenario, evidence: tuple[Evidence, ...]) -> None:
+    sources = {src.id for src in scenario.sources}
+    for ev in evidence:
+        if ev.source not in sources:
+            known = ", ".join(sorted(sources)) or "none defined"
+            raise AccordError(f"lever evidence cites unknown source '{ev.source}' "
+                              f"(sources: {known})")
+
+
+def _check_weights(scenario: Scenario) -> None:
+    """The rule the schema checks on values: every issue keeps some capability × salience."""
+    for n, issue in enumerate(scenario.issues):
+        if not any(a.capability.value * a.saliences[issue.id].value > 0.0
+                   for a in scenario.actors if issue.id in a.saliences):
+            raise ScenarioError([Problem(
+                ("issues", n),
+                f"no actor has both capability and salience above 0 on issue '{issue.id}'")])
+
+
 def apply_edit(scenario: Scenario, edit: Edit, evidence: tuple[Evidence, ...] = ()) -> Scenario:
-    """``scenario`` with one edit applied (``evidence`` is attached to the edited value)."""
-    data = scenario.model_dump()
+    """``scenario`` with one edit applied (``evidence`` is attached to the edited value).
+
+    Only the edited value is rebuilt (the rest is shared with ``scenario``), and only what an
+    edit can break is checked: its targets exist, its evidence cites known sources, and every
+    issue keeps some weight. Values are clipped to their scale, so they stay valid."""
+    _check_sources(scenario, (*edit.value.evidence, *evidence))
     if edit.field == "parameter":
-        assert edit.parameter is not None
-        old = scenario.parameters[edit.parameter]
-        data["parameters"][edit.parameter] = _combine(old, edit, evidence).model_dump()
-    elif edit.field == "status_quo":
+        name = edit.parameter
+        if name is None or name not in scenario.parameters:
+            known = ", ".join(scenario.parameters) or "none declared"
+            raise AccordError(f"lever edit: unknown parameter '{name}' (scenario parameters: "
+                              f"{known})")
+        new = _combine(scenario.parameters[name], edit, evidence)
+        return scenario.model_copy(update={"parameters": {**scenario.parameters, name: new}})
+    if edit.field == "status_quo":
         assert edit.issue is not None
-        k = scenario.issue_ids.index(edit.issue)
-        issue = scenario.issues[k]
+        issue = scenario.issue(edit.issue)
         old = issue.status_quo if issue.status_quo is not None else Param(value=edit.value.value)
-        data["issues"][k]["status_quo"] = _combine(old, edit, evidence).model_dump()
+        new_issue = issue.model_copy(update={"status_quo": _combine(old, edit, evidence)})
+        return scenario.model_copy(update={"issues": tuple(
+            new_issue if i.id == issue.id else i for i in scenario.issues)})
+    assert edit.actor is not None
+    actor = scenario.actor(edit.actor)
+    if edit.field == "capability":
+        changed = actor.model_copy(update={"capability": _combine(actor.capability, edit,
+                                                                  evidence)})
     else:
-        assert edit.actor is not None
-        a = scenario.actor_ids.index(edit.actor)
-        actor = scenario.actors[a]
-        if edit.field == "capability":
-            new = _combine(actor.capability, edit, evidence)
-            data["actors"][a]["capability"] = new.model_dump()
-        else:
-            assert edit.issue is not None
-            key = "positions" if edit.field == "position" else "saliences"
-            old = getattr(actor, key)[edit.issue]
-            data["actors"][a][key][edit.issue] = _combine(old, edit, evidence).model_dump()
-    return Scenario.model_validate(data)
+        assert edit.issue is not None
+        scenario.issue(edit.issue)  # an unknown issue fails here
+        key = "positions" if edit.field == "position" else "saliences"
+        values: dict[str, Param] = getattr(actor, key)
+        if edit.issue not in values:
+            raise AccordError(f"lever edit: actor '{actor.id}' is absent from issue "
+                              f"'{edit.issue}'")
+        changed = actor.model_copy(update={key: {**values, edit.issue: _combine(
+            values[edit.issue], edit, evidence)}})
+    result = scenario.model_copy(update={"actors": tuple(
+        changed if a.id == actor.id else a for a in scenario.actors)})
+    if edit.field in ("capability", "salience"):
+        _check_weights(result)
+    return result
 
 
 def apply_lever(scenario: Scenario, lever: Lever | str) -> Scenario:
