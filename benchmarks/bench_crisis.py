@@ -8,7 +8,9 @@ Games:
 * ``layered-4p`` (seeds 0–2): four players and two chance moves, 160 terminals and 44 information
   sets, random payoffs — a generic imperfect-information tree. Target (issue 6): < 100 ms.
 * ``korea-2020`` and ``korea-2018``: the Korea crisis game generated from each scenario; also the
-  whole :func:`accord.crisis.crisis_report` (base game plus four lever variants).
+  whole :func:`accord.crisis.crisis_report` (base game plus four lever variants), and
+  :func:`accord.crisis.crisis_sweep` over ``--draws`` draws of korea-2020's uncertainty (default
+  200), serial and with processes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import TypeVar
 import numpy as np
 
 import accord
+from accord.analysis import make_executor
 from accord.crisis import (
     Chance,
     CrisisGame,
@@ -30,6 +33,7 @@ from accord.crisis import (
     Terminal,
     build_game,
     crisis_report,
+    crisis_sweep,
     korea_crisis_game,
     solve,
 )
@@ -88,6 +92,7 @@ def timed(fn: Callable[[], T], repeat: int) -> tuple[float, T]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--draws", type=int, default=200)
     args = parser.parse_args()
     games = [layered_game(seed) for seed in range(3)]
     games += [korea_crisis_game(accord.load_scenario(s)).game
@@ -104,6 +109,13 @@ def main() -> None:
         scenario = accord.load_scenario(name)
         wall, _ = timed(lambda s=scenario: crisis_report(s), max(1, args.repeat // 2))
         print(f"crisis_report({name}) with 4 lever variants: {1000 * wall:.0f} ms")
+    scenario = accord.load_scenario("korea-2020")
+    for ex in ("serial", "processes"):
+        start = time.perf_counter()
+        crisis_sweep(scenario, draws=args.draws, seed=1, executor=make_executor(ex))
+        wall = time.perf_counter() - start
+        print(f"crisis_sweep(korea-2020), {args.draws} draws, {ex}: {wall:.2f} s = "
+              f"{args.draws / wall:.0f} draws/s")
 
 
 if __name__ == "__main__":
