@@ -99,6 +99,14 @@ def test_foreign_edits_fail_clearly() -> None:
     for edit, message in cases:
         with pytest.raises(AccordError, match=message):
             apply_edit(TRADE, edit)
+    bad = Evidence.model_construct(source="example-notes", paragraph=0, claim="x")
+    with pytest.raises(AccordError, match="lever evidence is invalid"):
+        apply_edit(TRADE, Edit(field="position", actor="south", issue="tariffs", value=10),
+                   (bad,))
+    assert str(apply_edit(TRADE, Edit(field="position", actor="south", issue="tariffs",
+                                      value=-0.0)).actor("south").positions["tariffs"].value) \
+        == "0.0"  # never a negative zero
+    assert apply_levers(TRADE, "side-payment") == apply_levers(TRADE, ["side-payment"])
     # an edit that leaves an issue without weight is refused as the schema refuses it
     zeroed = TRADE
     for actor in TRADE.actors:

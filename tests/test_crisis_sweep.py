@@ -105,6 +105,35 @@ def test_every_executor_gives_the_same_numbers(korea: Scenario) -> None:
     assert seen == [(10, 12), (12, 12)]
 
 
+def test_a_lever_that_adds_a_range_leaves_the_other_draws_alone(korea: Scenario) -> None:
+    # drop one range and add a lever that puts it back: comparing that lever too must not
+    # change the baseline's draws or another lever's effect
+    data = korea.model_dump(mode="json")
+    usa = next(a for a in data["actors"] if a["id"] == "usa")
+    issue = next(iter(usa["positions"]))
+    point = usa["positions"][issue]["value"]
+    usa["positions"][issue].update(low=None, high=None)
+    data["levers"].append({"id": "widen", "name": "Widen", "edits": [
+        {"field": "position", "actor": "usa", "issue": issue, "op": "set",
+         "value": {"value": point, "low": max(0.0, point - 20), "high": min(100.0, point + 20)}}]})
+    s = Scenario.model_validate(data)
+    one = crisis_sweep(s, draws=8, seed=5, compare=["four-nos"])
+    two = crisis_sweep(s, draws=8, seed=5, compare=["four-nos", "widen"])
+    np.testing.assert_array_equal(one.p_intervene, two.p_intervene)
+    assert one.choice == two.choice
+    np.testing.assert_array_equal(one.delta["four-nos"], two.delta["four-nos"])
+
+
+def test_scenario_at_refuses_values_outside_their_ranges(korea: Scenario) -> None:
+    values = uncertain_values(korea)
+    inside = np.array([v.param.value for v in values])
+    for bad in (150.0, float("nan")):
+        x = inside.copy()
+        x[0] = bad
+        with pytest.raises(AccordError, match="outside its range"):
+            scenario_at(korea, values, x)
+
+
 def test_bad_input_fails_before_any_work(korea: Scenario) -> None:
     for draws in (0, -3, 2.5, True):
         with pytest.raises(AccordError, match="draws must be a whole number"):
@@ -113,6 +142,13 @@ def test_bad_input_fails_before_any_work(korea: Scenario) -> None:
         crisis_sweep(korea, ["no-such-lever"], draws=2)
     with pytest.raises(AccordError, match="nope"):
         crisis_sweep(korea, draws=2, compare=["nope"])
+    for seed in (-1, 2.5, True):
+        with pytest.raises(AccordError, match="seed must be a whole number"):
+            crisis_sweep(korea, draws=2, seed=seed)  # type: ignore[arg-type]
+    # one lever may be named as a plain string, a numpy seed is fine
+    single = crisis_sweep(korea, "four-nos", draws=2, seed=np.int64(3), compare="troop-pledge")
+    assert single.levers == ("four-nos",) and single.compared == ("troop-pledge",)
+    json.dumps(single.to_dict())
 
 
 def test_cli_draws_json_text_and_errors(cli: CliRun, tmp_path: Path) -> None:

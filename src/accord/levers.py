@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pydantic import ValidationError
+
 from accord.errors import AccordError, Problem, ScenarioError
 from accord.scenario.schema import Edit, Evidence, Lever, Param, Scenario
 
@@ -52,16 +54,22 @@ def _combine(old: Param, edit: Edit, evidence: tuple[Evidence, ...]) -> Param:
             ends = [apply(o_lo, e_lo), apply(o_hi, e_hi)]
             low, high = min(ends), max(ends)
         dist = old.dist
-    value = clip(value)
+    value = clip(value) + 0.0  # + 0.0: never a negative zero
     if low is not None and high is not None:
-        low, high = min(clip(low), value), max(clip(high), value)
+        low, high = min(clip(low), value) + 0.0, max(clip(high), value) + 0.0
     return Param(value=value, low=low, high=high, dist=dist,
                  evidence=old.evidence + e.evidence + evidence)
 
 
-def _check_sources(scenario: Scenario, evidence: tuple[Evidence, ...]) -> None:
+def _check_evidence(scenario: Scenario, evidence: tuple[Evidence, ...]) -> None:
+    """Evidence an edit attaches must be valid and cite the scenario's sources."""
     sources = {src.id for src in scenario.sources}
     for ev in evidence:
+        try:
+            Evidence.model_validate(ev.model_dump())
+        except ValidationError as exc:
+            raise AccordError(f"lever evidence is invalid: {exc.errors()[0]['msg']} "
+                              f"({ev!r})") from None
         if ev.source not in sources:
             known = ", ".join(sorted(sources)) or "none defined"
             raise AccordError(f"lever evidence cites unknown source '{ev.source}' "
@@ -70,12 +78,14 @@ def _check_sources(scenario: Scenario, evidence: tuple[Evidence, ...]) -> None:
 
 def _check_weights(scenario: Scenario) -> None:
     """The rule the schema checks on values: every issue keeps some capability × salience."""
-    for n, issue in enumerate(scenario.issues):
+    problems = [
+        Problem(("issues", n),
+                f"no actor has both capability and salience above 0 on issue '{issue.id}'")
+        for n, issue in enumerate(scenario.issues)
         if not any(a.capability.value * a.saliences[issue.id].value > 0.0
-                   for a in scenario.actors if issue.id in a.saliences):
-            raise ScenarioError([Problem(
-                ("issues", n),
-                f"no actor has both capability and salience above 0 on issue '{issue.id}'")])
+                   for a in scenario.actors if issue.id in a.saliences)]
+    if problems:
+        raise ScenarioError(problems)
 
 
 def apply_edit(scenario: Scenario, edit: Edit, evidence: tuple[Evidence, ...] = ()) -> Scenario:
@@ -84,7 +94,7 @@ def apply_edit(scenario: Scenario, edit: Edit, evidence: tuple[Evidence, ...] = 
     Only the edited value is rebuilt (the rest is shared with ``scenario``), and only what an
     edit can break is checked: its targets exist, its evidence cites known sources, and every
     issue keeps some weight. Values are clipped to their scale, so they stay valid."""
-    _check_sources(scenario, (*edit.value.evidence, *evidence))
+    _check_evidence(scenario, (*edit.value.evidence, *evidence))
     if edit.field == "parameter":
         name = edit.parameter
         if name is None or name not in scenario.parameters:
@@ -131,8 +141,11 @@ def apply_lever(scenario: Scenario, lever: Lever | str) -> Scenario:
     return result
 
 
-def apply_levers(scenario: Scenario, levers: Iterable[Lever | str]) -> Scenario:
-    """``scenario`` with several levers applied in order; ids are looked up in ``scenario``."""
+def apply_levers(scenario: Scenario, levers: Iterable[Lever | str] | str) -> Scenario:
+    """``scenario`` with several levers applied in order; ids are looked up in ``scenario``
+    (a single id may be given as a string)."""
+    if isinstance(levers, str):
+        levers = (levers,)
     result = scenario
     for lever in levers:
         chosen = scenario.lever(lever) if isinstance(lever, str) else lever

@@ -105,6 +105,9 @@ def sweep(
     varied = apply_levers(scenario, levers)
     if seed is None:
         seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+    elif isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise AccordError(f"seed must be a whole number >= 0, not {seed!r}")
+    seed = int(seed)  # a numpy integer would not go into JSON
     sizes = [min(block, draws - start) for start in range(0, draws, block)]
     children = np.random.SeedSequence(seed).spawn(len(sizes))
     tasks = [_Block(varied, models, dict(params or {}), child, size)

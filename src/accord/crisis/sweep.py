@@ -1,8 +1,9 @@
 """The Korea crisis game over the scenario's uncertainty: how robust is China's choice?
 
 The crisis report (:func:`~accord.crisis.crisis_report`) solves the game at the scenario's point
-values. Positions, saliences and parameters come with ranges, and the game's payoffs follow from
-them, so the same question can be asked of every plausible calibration: ``crisis_sweep`` draws
+values. The positions, saliences and status quo the Korea game is built from come with ranges
+(capabilities and scenario parameters are sampled too but do not enter this game), so the same
+question can be asked of every plausible calibration: ``crisis_sweep`` draws
 the scenario's uncertain values (the same distributions and inverse-CDF sampling as ``accord
 sweep``, after the chosen levers; one draw = one scenario), solves the game for each draw, and
 again with each compared lever added on its own at the same draw. It reports distributions: the
@@ -13,6 +14,7 @@ moves the probability of intervening. Same seed, same numbers, with every execut
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,6 +130,27 @@ _Task = tuple[tuple[_Variant, ...], dict[str, Any]]
 _Solved = tuple[float, float, str]  # P(strike), P(intervene | strike), China's likeliest answer
 
 
+def _key(v: UncertainValue) -> tuple[str, int | None, int | None, str | None]:
+    return (v.kind, v.actor, v.issue, v.parameter)
+
+
+def _uniforms(seed: int, draws: int, values: tuple[UncertainValue, ...],
+              baseline: tuple[UncertainValue, ...]) -> FloatArray:
+    """The uniforms for ``values``: the baseline's from one stream; a value only a variant has
+    (a lever that adds a range) from a stream of its own, keyed by what it is, so no variant's
+    draws depend on which other levers are compared."""
+    base = np.random.default_rng(seed).random((draws, len(baseline)))
+    at = {_key(v): j for j, v in enumerate(baseline)}
+    out = np.empty((draws, len(values)))
+    for j, v in enumerate(values):
+        if _key(v) in at:
+            out[:, j] = base[:, at[_key(v)]]
+        else:
+            tag = zlib.crc32(repr(_key(v)).encode())
+            out[:, j] = np.random.default_rng([seed, tag]).random(draws)
+    return out
+
+
 def _solve_block(task: _Task) -> list[list[_Solved]]:
     """Per draw of a block, the game solved for each variant (the baseline, then each lever)."""
     variants, options = task
@@ -143,11 +166,11 @@ def _solve_block(task: _Task) -> list[list[_Solved]]:
 
 def crisis_sweep(
     scenario: Scenario | str | Path,
-    levers: Iterable[str] = (),
+    levers: Iterable[str] | str = (),
     *,
     draws: int = 200,
     seed: int | None = None,
-    compare: Iterable[str] | None = None,
+    compare: Iterable[str] | str | None = None,
     executor: Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
     **solver_options: Any,
@@ -171,22 +194,22 @@ def crisis_sweep(
             1 <= draws <= MAX_DRAWS):
         raise AccordError(f"crisis: draws must be a whole number from 1 to {MAX_DRAWS:,}, "
                           f"not {draws!r}")
-    applied = tuple(levers)
+    applied = (levers,) if isinstance(levers, str) else tuple(levers)
     known = {lv.id for lv in scenario.levers}
-    others = (tuple(lv for lv in CRISIS_LEVERS if lv in known and lv not in applied)
-              if compare is None else tuple(compare))
+    if compare is None:
+        others = tuple(lv for lv in CRISIS_LEVERS if lv in known and lv not in applied)
+    else:
+        others = (compare,) if isinstance(compare, str) else tuple(dict.fromkeys(compare))
     # unknown levers fail here, before any work
     edited = [apply_levers(scenario, applied)] + [apply_levers(scenario, (*applied, lv))
                                                   for lv in others]
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
+    elif isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise AccordError(f"crisis: seed must be a whole number >= 0, not {seed!r}")
+    seed = int(seed)
     values = [uncertain_values(v) for v in edited]
-    column: dict[str, int] = {}  # one uniform per uncertain value, shared by every variant
-    for vals in values:
-        for v in vals:
-            column.setdefault(v.name, len(column))
-    u = np.random.default_rng(seed).random((draws, len(column)))
-    sampled = [ppf(vals, u[:, [column[v.name] for v in vals]]) for vals in values]
+    sampled = [ppf(vals, _uniforms(seed, draws, vals, values[0])) for vals in values]
     tasks: list[_Task] = [
         (tuple((v, vals, x[lo : lo + BLOCK]) for v, vals, x in zip(edited, values, sampled,
                                                                    strict=True)),

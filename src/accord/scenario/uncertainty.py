@@ -12,12 +12,14 @@ A :class:`BatchArrays` is the ``(draws, actors, issues)`` counterpart of
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from accord.errors import AccordError
 from accord.scenario.arrays import ScenarioArrays, to_arrays
 from accord.scenario.schema import Param, Scenario
 
@@ -188,6 +190,12 @@ def scenario_at(scenario: Scenario, values: tuple[UncertainValue, ...],
     than arrays (the crisis game)."""
     if len(sampled) != len(values):
         raise ValueError(f"expected {len(values)} sampled values, got {len(sampled)}")
+    for v, x in zip(values, np.asarray(sampled, dtype=float).tolist(), strict=True):
+        low, high = v.param.low, v.param.high
+        if not math.isfinite(x) or (low is not None and high is not None
+                                    and not low <= x <= high):
+            raise AccordError(f"{v.name}: sampled value {x!r} is outside its range "
+                              f"[{low}, {high}]")
     actors: dict[int, dict[str, Any]] = {}  # actor index -> its changed fields
     status_quo: dict[int, Param] = {}
     parameters = dict(scenario.parameters)
